@@ -128,6 +128,9 @@ function listOf<T extends z.ZodType>(item: T) {
 
 const textItemSchema = z.preprocess(textFrom, z.string({ error: (iss) => `expected text, got ${describe(iss.input)}` }));
 
+/** A name inside an object (label, format): missing means the entry is dropped (seen in client-library fixtures). */
+const entryNameSchema = z.preprocess((v) => (v === undefined || v === null ? '' : textFrom(v)), z.string({ error: (iss) => `expected text, got ${describe(iss.input)}` }));
+
 const textListSchema = listOf(textItemSchema).transform((xs) => xs.filter((x) => x.length > 0));
 
 /** Artists as plain names or as API objects ({ name, anv, … }); the canonical name is used, not the ANV. */
@@ -149,7 +152,7 @@ const catnoSchema = z.preprocess(
 const labelSchema = z.preprocess(
   (v) => (typeof v === 'string' || typeof v === 'number' ? { name: v } : v),
   z.object(
-    { name: textItemSchema.transform(cleanName), catno: catnoSchema },
+    { name: entryNameSchema.transform(cleanName), catno: catnoSchema },
     { error: (iss) => `expected a label name or { name, catno }, got ${describe(iss.input)}` },
   ),
 );
@@ -159,7 +162,7 @@ const formatSchema = z.preprocess(
   (v) => (typeof v === 'string' ? { name: v } : v),
   z.object(
     {
-      name: textItemSchema,
+      name: entryNameSchema,
       qty: z.preprocess(
         (v) => (isBlank(v) ? 1 : numberFromText(v)),
         z
