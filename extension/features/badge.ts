@@ -1,0 +1,189 @@
+// The badge element shared by the badge features: a light-DOM host that carries the score in data
+// attributes (what tests and other features read) and draws itself inside an open shadow root, so
+// neither the page's styles reach it nor its styles reach the page.
+import type { PageRecord, RecordScore } from '../core/messaging';
+import { KEEPERS_ATTRIBUTE } from '../discogs';
+
+export type BadgeVariant = 'row' | 'header';
+
+export const STRATEGY_TEXT = {
+  exploit: 'High-confidence keeper',
+  explore: 'Learning from this',
+} as const;
+
+const BADGE_CSS = `
+:host { all: initial; display: inline-block; position: relative; vertical-align: middle; margin: 0 0 0 6px; }
+.badge { display: inline-flex; align-items: center; gap: 6px; flex-wrap: wrap; font: 12px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif;
+  color: #1d1d1f; border-radius: 10px; padding: 1px 8px; border: 1px solid transparent; }
+.badge[data-variant="header"] { font-size: 14px; padding: 3px 10px; }
+.badge[data-strategy="exploit"] { background: #e3f6e8; border-color: #2e8b57; color: #14532d; }
+.badge[data-strategy="explore"] { background: #eef2ff; border-color: #6366f1; color: #312e81; }
+.badge[data-strategy="none"] { background: transparent; color: #6b7280; padding: 0 4px; }
+.dot { width: 7px; height: 7px; border-radius: 50%; background: currentColor; opacity: 0.7; flex: none; }
+.text { font-weight: 600; }
+.prob { font-variant-numeric: tabular-nums; }
+.label-state { font-weight: 600; }
+.label-state:empty { display: none; }
+.actions { display: inline-flex; gap: 4px; }
+.actions:empty { display: none; }
+button { font: inherit; font-size: 11px; line-height: 1.3; color: inherit; background: #fff; border: 1px solid #9ca3af; border-radius: 6px;
+  padding: 0 6px; cursor: pointer; }
+button:hover { background: #f3f4f6; }
+button:focus-visible { outline: 2px solid #2563eb; outline-offset: 1px; }
+button[aria-pressed="true"] { background: #1f2937; color: #fff; border-color: #1f2937; }
+.popover { position: absolute; z-index: 2147483000; top: calc(100% + 4px); left: 0; min-width: 240px; max-width: 360px; background: #fff;
+  color: #111827; border: 1px solid #d1d5db; border-radius: 8px; box-shadow: 0 6px 24px rgba(0,0,0,0.18); padding: 8px 10px;
+  font: 12px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; text-align: left; white-space: normal; }
+.popover[hidden] { display: none; }
+.popover h2 { font-size: 12px; margin: 0 0 4px; }
+.popover ul { margin: 0; padding-left: 16px; }
+.popover .status { color: #6b7280; margin: 0; }
+`;
+
+function percent(p: number): string {
+  return `${Math.round(Math.min(1, Math.max(0, p)) * 100)}%`;
+}
+
+/** "82% ± 5" : keep-probability and its uncertainty in percentage points. */
+export function probabilityText(score: Pick<RecordScore, 'mean' | 'uncertainty'>): string {
+  return `${percent(score.mean)} ± ${Math.round(Math.max(0, score.uncertainty) * 100)}`;
+}
+
+export function badgeDescription(score: RecordScore): string {
+  const lead = score.strategy === 'none' ? 'Discogs Keepers' : `Discogs Keepers: ${STRATEGY_TEXT[score.strategy]}`;
+  return `${lead}, keep-probability ${probabilityText(score)} percentage points`;
+}
+
+export class KeepersBadge {
+  readonly host: HTMLElement;
+  readonly root: ShadowRoot;
+  /** Where add-on features put their controls (inside the shadow root). */
+  readonly actions: HTMLElement;
+  readonly record: PageRecord;
+  readonly variant: BadgeVariant;
+  private readonly box: HTMLElement;
+  private readonly text: HTMLElement;
+  private readonly prob: HTMLElement;
+  private readonly labelState: HTMLElement;
+  private current: RecordScore;
+  private label: boolean | null = null;
+
+  constructor(doc: Document, record: PageRecord, score: RecordScore, variant: BadgeVariant) {
+    this.record = record;
+    this.variant = variant;
+    this.current = score;
+    this.host = doc.createElement('span');
+    this.host.setAttribute(KEEPERS_ATTRIBUTE, '');
+    this.host.setAttribute('data-keepers-badge', '');
+    this.host.setAttribute('data-variant', variant);
+    this.root = this.host.attachShadow({ mode: 'open' });
+    const style = doc.createElement('style');
+    style.textContent = BADGE_CSS;
+    this.box = doc.createElement('span');
+    this.box.className = 'badge';
+    this.box.setAttribute('role', 'group');
+    this.box.setAttribute('data-variant', variant);
+    const dot = doc.createElement('span');
+    dot.className = 'dot';
+    dot.setAttribute('aria-hidden', 'true');
+    this.text = doc.createElement('span');
+    this.text.className = 'text';
+    this.prob = doc.createElement('span');
+    this.prob.className = 'prob';
+    this.labelState = doc.createElement('span');
+    this.labelState.className = 'label-state';
+    this.labelState.setAttribute('role', 'status');
+    this.actions = doc.createElement('span');
+    this.actions.className = 'actions';
+    this.box.append(dot, this.text, this.prob, this.labelState, this.actions);
+    this.root.append(style, this.box);
+    this.update(score);
+  }
+
+  get releaseId(): number {
+    return this.record.releaseId;
+  }
+
+  get score(): RecordScore {
+    return this.current;
+  }
+
+  get keeperLabel(): boolean | null {
+    return this.label;
+  }
+
+  update(score: RecordScore): void {
+    this.current = score;
+    this.host.setAttribute('data-release-id', String(score.releaseId));
+    this.host.setAttribute('data-strategy', score.strategy);
+    this.host.setAttribute('data-mean', score.mean.toFixed(4));
+    this.host.setAttribute('data-uncertainty', score.uncertainty.toFixed(4));
+    this.box.setAttribute('data-strategy', score.strategy);
+    this.box.setAttribute('aria-label', badgeDescription(score));
+    this.box.title = badgeDescription(score);
+    this.text.textContent = score.strategy === 'none' ? '' : STRATEGY_TEXT[score.strategy];
+    this.prob.textContent = score.strategy === 'none' ? percent(score.mean) : probabilityText(score);
+  }
+
+  /** Shows the collector's own label at once (before the background has synced it). */
+  setLabel(keeper: boolean | null): void {
+    this.label = keeper;
+    if (keeper === null) this.host.removeAttribute('data-keepers-label');
+    else this.host.setAttribute('data-keepers-label', keeper ? 'keeper' : 'not-keeper');
+    this.labelState.textContent = keeper === null ? '' : keeper ? '✓ Keeper' : '✗ Not a keeper';
+  }
+
+  mount(placement: { element: Element; position: 'afterend' | 'beforeend' }): void {
+    placement.element.insertAdjacentElement(placement.position, this.host);
+  }
+
+  remove(): void {
+    this.host.remove();
+  }
+}
+
+/** Every badge on the page, by release (labels update all badges of a release) and by owning row. */
+export class BadgeRegistry {
+  private readonly byRelease = new Map<number, Set<KeepersBadge>>();
+  private readonly owners = new Map<KeepersBadge, Element>();
+
+  add(badge: KeepersBadge, owner: Element): void {
+    let set = this.byRelease.get(badge.releaseId);
+    if (!set) this.byRelease.set(badge.releaseId, (set = new Set()));
+    set.add(badge);
+    this.owners.set(badge, owner);
+  }
+
+  forRelease(releaseId: number): KeepersBadge[] {
+    return Array.from(this.byRelease.get(releaseId) ?? []);
+  }
+
+  ownedBy(owner: Element): KeepersBadge[] {
+    return Array.from(this.owners).filter(([, o]) => o === owner).map(([b]) => b);
+  }
+
+  ownerOf(badge: KeepersBadge): Element | undefined {
+    return this.owners.get(badge);
+  }
+
+  all(): KeepersBadge[] {
+    return Array.from(this.owners.keys());
+  }
+
+  delete(badge: KeepersBadge): void {
+    badge.remove();
+    this.owners.delete(badge);
+    this.byRelease.get(badge.releaseId)?.delete(badge);
+  }
+
+  /** Forgets badges whose row left the page (filtered, paged or navigated away). */
+  prune(): void {
+    for (const badge of this.all()) {
+      if (!badge.host.isConnected) this.delete(badge);
+    }
+  }
+
+  clear(): void {
+    for (const badge of this.all()) this.delete(badge);
+  }
+}

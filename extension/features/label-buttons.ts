@@ -1,0 +1,64 @@
+// Keeper / not-keeper buttons on each badge: the label shows at once and goes to the background's queue.
+import type { KeepersBadge } from './badge';
+import type { ContentFeature, FeatureContext } from './types';
+
+function syncButtons(badge: KeepersBadge): void {
+  for (const button of Array.from(badge.root.querySelectorAll('button[data-keepers-label-button]'))) {
+    const pressed = badge.keeperLabel !== null && String(badge.keeperLabel) === button.getAttribute('data-keeper');
+    button.setAttribute('aria-pressed', String(pressed));
+  }
+}
+
+/** Shows `keeper` on every badge of the release (a record may be on the page twice). */
+function showLabel(ctx: FeatureContext, releaseId: number, keeper: boolean | null): void {
+  for (const badge of ctx.badges.forRelease(releaseId)) {
+    badge.setLabel(keeper);
+    syncButtons(badge);
+  }
+}
+
+function decorate(badge: KeepersBadge, ctx: FeatureContext): void {
+  const { doc, signal } = ctx;
+  for (const keeper of [true, false]) {
+    const button = doc.createElement('button');
+    button.type = 'button';
+    button.setAttribute('data-keepers-label-button', '');
+    button.setAttribute('data-keeper', String(keeper));
+    button.textContent = keeper ? 'Keeper' : 'Not keeper';
+    button.title = keeper ? 'Label as a keeper' : 'Label as not a keeper';
+    button.addEventListener(
+      'click',
+      (event) => {
+        event.preventDefault();
+        event.stopPropagation();
+        const previous = badge.keeperLabel;
+        showLabel(ctx, badge.releaseId, keeper);
+        ctx.api.submitLabel(badge.releaseId, keeper, badge.record).catch((error: unknown) => {
+          // Not queued: show the previous state again rather than a label that was never saved.
+          showLabel(ctx, badge.releaseId, previous);
+          ctx.report('label-buttons', error);
+        });
+      },
+      { signal },
+    );
+    badge.actions.append(button);
+  }
+  // A release labelled in another row of this page shows its label here too.
+  const labelled = ctx.badges.forRelease(badge.releaseId).find((b) => b !== badge && b.keeperLabel !== null);
+  if (labelled) badge.setLabel(labelled.keeperLabel);
+  syncButtons(badge);
+}
+
+export const labelButtons: ContentFeature = {
+  id: 'label-buttons',
+  stage: 'addon',
+  apply(badges, ctx) {
+    for (const badge of badges) {
+      try {
+        decorate(badge, ctx);
+      } catch (error) {
+        ctx.report('label-buttons', error);
+      }
+    }
+  },
+};

@@ -1,0 +1,35 @@
+// The contract between the content-script runner and the overlay features (one feature per file).
+import type { PageRecord, Reason, RecordScore } from '../core/messaging';
+import type { RecordTarget } from '../discogs';
+import type { BadgeRegistry, KeepersBadge } from './badge';
+
+/** What features may ask of the background (sendMessage in the extension, a fake in unit tests). */
+export interface KeepersApi {
+  scoreRecords(records: PageRecord[], pageUrl: string): Promise<{ items: RecordScore[] }>;
+  explainRecord(releaseId: number, record?: PageRecord): Promise<{ reasons: Reason[] }>;
+  submitLabel(releaseId: number, keeper: boolean, record?: PageRecord): Promise<{ queued: number }>;
+  getFeatureToggles(): Promise<Record<string, boolean>>;
+}
+
+export interface FeatureContext {
+  doc: Document;
+  /** Aborted when the content script is invalidated: features drop their listeners and nodes. */
+  signal: AbortSignal;
+  api: KeepersApi;
+  badges: BadgeRegistry;
+  /** Reports a failure without letting it reach the page. */
+  report(featureId: string, error: unknown): void;
+}
+
+export interface ScoredTarget {
+  target: RecordTarget;
+  score: RecordScore;
+}
+
+/**
+ * 'badge' features turn newly scored targets into badges; 'addon' features then decorate the badges
+ * created in the same pass (a "Why shown?" button, label buttons).
+ */
+export type ContentFeature =
+  | { id: string; stage: 'badge'; apply(targets: ScoredTarget[], ctx: FeatureContext): KeepersBadge[] }
+  | { id: string; stage: 'addon'; apply(badges: KeepersBadge[], ctx: FeatureContext): void };
