@@ -88,6 +88,9 @@ export function selectBatch(
   opts: SelectBatchOptions,
 ): { exploreRate: number; items: SelectedItem[] } {
   const batchSize = opts.batchSize ?? EXPLORATION_DEFAULTS.batchSize;
+  if (!Number.isInteger(batchSize) || batchSize < 0) {
+    throw new RangeError(`batchSize must be a non-negative integer, got ${String(batchSize)}`);
+  }
   const schedule = opts.exploration ?? EXPLORATION_DEFAULTS;
   const exploreRate = explorationRate(opts.batchNumber, schedule);
 

@@ -160,6 +160,12 @@ describe('selectBatch', () => {
     expect(selectBatch(noisy, { batchNumber: 3 })).toEqual(selectBatch(clean, { batchNumber: 3 }));
   });
 
+  it('refuses a bad batch size or batch number', () => {
+    expect(() => selectBatch(pool(5), { batchNumber: 0, batchSize: -1 })).toThrow(/batchSize must be a non-negative integer, got -1/);
+    expect(() => selectBatch(pool(5), { batchNumber: 0, batchSize: 2.5 })).toThrow(/batchSize/);
+    expect(() => selectBatch(pool(5), { batchNumber: Number.NaN })).toThrow(/batchNumber must be a non-negative integer, got NaN/);
+  });
+
   it('uses batchSize and a custom schedule', () => {
     const { items, exploreRate } = selectBatch(pool(100), { batchNumber: 0, batchSize: 10, exploration: { start: 0.3, decay: 0.9, floor: 0.1 } });
     expect(exploreRate).toBe(0.3);
