@@ -2,6 +2,7 @@
 // (embeddings, Monte-Carlo probabilities, occlusion deltas scored with the model) and from the labels.
 // Nothing here is a fixed sentence: every reason names records, features or numbers from the input,
 // and a reason is left out when its evidence is absent.
+import { explorationRate, exploreCount, EXPLORATION_DEFAULTS } from '../bandit/select';
 import type { Release } from '../schemas';
 
 /** The same shape as extension/core/messaging.ts's Reason. */
@@ -38,6 +39,8 @@ export interface ExplainInput {
   occlusion?: Occlusion[];
   /** Nearest labelled records to name (default 3). */
   k?: number;
+  /** The batch the record was picked for, to state the exploration schedule behind an explore pick. */
+  schedule?: { batchNumber: number; batchSize?: number };
 }
 
 /** Below this many labels the model has seen too little of the person's taste to be sure of much. */
@@ -211,6 +214,14 @@ function uncertaintyReasons(input: ExplainInput): Reason[] {
     }
   }
 
+  const labelNames = target.release.labels.map((l) => l.name);
+  if (labelNames.length > 0) {
+    const labelledLabels = new Set(labelled.flatMap((l) => l.release.labels.map((x) => norm(x.name))));
+    if (labelNames.every((name) => !labelledLabels.has(norm(name)))) {
+      reasons.push({ kind: 'uncertainty', text: `New label: nothing on ${labelNames.join(', ')} labelled yet`, weight: 0.5 });
+    }
+  }
+
   if (target.release.styles.length > 0) {
     const counts = target.release.styles.map((style) => ({
       style,
@@ -237,13 +248,23 @@ function uncertaintyReasons(input: ExplainInput): Reason[] {
   return reasons;
 }
 
-function scheduleReason(target: ExplainInput['target']): Reason {
+function scheduleReason(target: ExplainInput['target'], schedule: ExplainInput['schedule']): Reason {
   const chance = `predicted keep chance ${percent(target.mean)} ± ${points(target.uncertainty)} points`;
   switch (target.strategy) {
     case 'exploit':
       return { kind: 'schedule', text: `High-confidence keeper: ${chance}`, weight: target.mean - target.uncertainty };
-    case 'explore':
-      return { kind: 'schedule', text: `Learning from this: shown because the model is unsure about it (${chance})`, weight: target.uncertainty };
+    case 'explore': {
+      if (!schedule) {
+        return { kind: 'schedule', text: `Learning from this: shown because the model is unsure about it (${chance})`, weight: target.uncertainty };
+      }
+      const size = schedule.batchSize ?? EXPLORATION_DEFAULTS.batchSize;
+      const rate = explorationRate(schedule.batchNumber);
+      return {
+        kind: 'schedule',
+        text: `Learning from this: after ${plural(schedule.batchNumber, 'batch', 'batches')}, ${exploreCount(schedule.batchNumber, size)} of ${size} picks (${percent(rate)}) go to the records the model is least sure about (${chance})`,
+        weight: target.uncertainty,
+      };
+    }
     case 'none':
       return { kind: 'schedule', text: `Not picked for your batch: ${chance}`, weight: target.mean };
   }
@@ -257,7 +278,7 @@ function scheduleReason(target: ExplainInput['target']): Reason {
 export function explainRecord(input: ExplainInput): Reason[] {
   const k = checkInput(input);
   const occlusion = input.occlusion ?? [];
-  const schedule = scheduleReason(input.target);
+  const schedule = scheduleReason(input.target, input.schedule);
   switch (input.target.strategy) {
     case 'exploit':
       return [schedule, ...neighbourReasons(input, k), ...featureReasons(occlusion, MAX_FEATURE_REASONS)];

@@ -192,6 +192,20 @@ describe('why the model is unsure (explore picks)', () => {
     expect(reasons[1]!.text).toBe("The model's passes disagree: keep chance 45% ± 19 points");
   });
 
+  it('states the exploration schedule when the batch is known', () => {
+    const reasons = explainRecord(input({ strategy: 'explore', mean: 0.45, uncertainty: 0.19 }, { schedule: { batchNumber: 10 } }));
+    expect(reasons[0]!.text).toBe(
+      'Learning from this: after 10 batches, 7 of 20 picks (36%) go to the records the model is least sure about (predicted keep chance 45% ± 19 points)',
+    );
+    expect(explainRecord(input({ strategy: 'explore' }, { schedule: { batchNumber: 0 } }))[0]!.text).toMatch(/^Learning from this: after 0 batches, 12 of 20 picks \(60%\)/);
+  });
+
+  it('flags a label never labelled', () => {
+    expect(explainRecord(input({ strategy: 'explore' })).map((r) => r.text)).toContain('New label: nothing on Blue Pier labelled yet');
+    const labelled = [...labelledSet(), { release: release(21, { labels: ['BLUE PIER'] }), keeper: true, embedding: [8, 8] }];
+    expect(explainRecord({ ...input({ strategy: 'explore' }), labelled }).some((r) => r.text.startsWith('New label'))).toBe(false);
+  });
+
   it('exploit picks carry no uncertainty reasons', () => {
     expect(explainRecord(input()).some((r) => r.kind === 'uncertainty')).toBe(false);
   });
