@@ -34,9 +34,82 @@ export interface ProtocolMap {
   /** Reasons computed from the model for one record ("Why shown?"). */
   explainRecord(data: { releaseId: number; record?: PageRecord }): { reasons: Reason[] };
   /** A keeper / not-keeper label from the page or the popup; queued, applied at once, synced later. */
-  submitLabel(data: { releaseId: number; keeper: boolean; batchId?: number | null; record?: PageRecord }): { queued: number };
+  submitLabel(data: { releaseId: number; keeper: boolean; batchId?: number | null; record?: PageRecord }): { queued: number; clientId?: string };
   /** Which overlay features are on (options page toggles). */
   getFeatureToggles(): Record<string, boolean>;
+
+  // --- popup, options and tests (additive) ---
+  /** Scorer, model, sync and schedule state for the popup and options page. */
+  getStatus(): ExtensionStatus;
+  /** The current batch of 20 from the backend's bandit.selectBatch (a new one once this one is labelled). */
+  getBatch(data?: { fresh?: boolean }): PopupBatch;
+  /** Takes back a label that has not been synced yet (popup undo). */
+  undoLabel(data: { clientId: string }): { removed: boolean; queued: number };
+  /** Exchanges a one-time code from `keepers pair` for a device token (devices.pair). */
+  pairDevice(data: { backendUrl: string; pairingCode: string; deviceName?: string }): { deviceId: number };
+  /** Drops the token, cached weights and sync cursor; unsent labels stay queued. */
+  forgetDevice(): { ok: true };
+  setFeatureToggles(data: Record<string, boolean>): Record<string, boolean>;
+  /** Chooses the tfjs backend: 'auto' follows the rule in core/tfBackend (software WebGL → WASM). */
+  setBackendPreference(data: { preference: BackendPreference }): ScorerStatus;
+  /** Flushes the label queue and pulls labels and weights now. */
+  syncNow(): SyncState;
+}
+
+export type TfBackendName = 'webgl' | 'wasm' | 'cpu';
+export type BackendPreference = 'auto' | TfBackendName;
+
+export interface ScorerStatus {
+  /** The tfjs backend that is really active (tf.getBackend()), null before the first use. */
+  backend: TfBackendName | null;
+  preference: BackendPreference;
+  /** Why this backend: forced, software WebGL renderer, hardware GPU, fallback after a failure. */
+  reason: string;
+  /** WebGL renderer string (WEBGL_debug_renderer_info) or null when WebGL is unavailable. */
+  renderer: string | null;
+  modelVersion: string | null;
+  /** 'untrained' = seeded model before pairing; 'backend' = weights from models.weights (cached in IndexedDB). */
+  modelSource: 'untrained' | 'backend';
+}
+
+export interface SyncState {
+  paired: boolean;
+  backendUrl: string;
+  deviceId: number | null;
+  /** Labels waiting to be sent. */
+  queued: number;
+  lastSyncAt: string | null;
+  lastError: string | null;
+  /** Latest model version the backend announced (models.latest). */
+  remoteModelVersion: string | null;
+}
+
+export interface ExtensionStatus {
+  scorer: ScorerStatus;
+  sync: SyncState;
+  /** Batch counter used for the schedule (from the backend once paired, else 0). */
+  batchNumber: number;
+  exploreRate: number;
+  labelled: number;
+}
+
+export interface PopupBatchItem {
+  releaseId: number;
+  strategy: 'exploit' | 'explore';
+  mean: number;
+  uncertainty: number;
+  score: number;
+  release: Release | null;
+  /** This device's label for it in this batch, with the clientId that undo needs. */
+  label: { keeper: boolean; clientId: string } | null;
+}
+
+export interface PopupBatch {
+  batchId: number;
+  batchNumber: number;
+  exploreRate: number;
+  modelVersion: string | null;
+  items: PopupBatchItem[];
 }
 
 export const { sendMessage, onMessage } = defineExtensionMessaging<ProtocolMap>();

@@ -1,0 +1,122 @@
+// The local model: tfjs backend choice, the active weights (backend artifacts or an untrained seeded
+// model before pairing) and one-batch scoring of a page's records.
+import { initTf, KeepersModel, loadArtifacts, predict, type ModelArtifacts, type Prediction } from '../../shared/model';
+import { encodeReleases } from '../../shared/features';
+import type { Release } from '../../shared/schemas';
+import type { BackendPreference, ScorerStatus, TfBackendName } from './messaging';
+import { activeBackend, backendOrder, readWebglRenderer } from './tfBackend';
+
+/** Seed of the untrained model: every unpaired install starts from the same weights. */
+export const UNTRAINED_SEED = 1126;
+/**
+ * Seed of the Monte-Carlo dropout masks: the same page gets the same numbers on every visit, and the
+ * same weights give the same predictions on every backend (the e2e suite compares WebGL with WASM) and
+ * as the backend's bandit.predict, which uses seed 0 too.
+ */
+export const PREDICT_SEED = 0;
+
+export interface ScorerOptions {
+  /** URL of the folder holding tfjs-backend-wasm's .wasm files (bundled by wxt.config.ts). */
+  wasmPaths: string;
+}
+
+export class Scorer {
+  private model: KeepersModel | null = null;
+  private artifacts: ModelArtifacts | null = null;
+  private started: Promise<void> | null = null;
+  private current: ScorerStatus = {
+    backend: null,
+    preference: 'auto',
+    reason: 'not started',
+    renderer: null,
+    modelVersion: null,
+    modelSource: 'untrained',
+  };
+
+  constructor(private readonly options: ScorerOptions) {}
+
+  status(): ScorerStatus {
+    return { ...this.current, backend: this.current.backend === null ? null : activeBackend() };
+  }
+
+  /** First use: backend by preference, then the cached weights if any, else the untrained model. */
+  start(preference: BackendPreference, cached: () => Promise<ModelArtifacts | null>): Promise<void> {
+    this.started ??= (async () => {
+      await this.activate(preference);
+      let artifacts: ModelArtifacts | null = null;
+      try {
+        artifacts = await cached();
+      } catch (err) {
+        console.warn('[keepers] cached model unreadable, using the untrained one:', err);
+      }
+      if (artifacts) {
+        try {
+          await this.useArtifacts(artifacts);
+          return;
+        } catch (err) {
+          console.warn('[keepers] cached model refused, using the untrained one:', err);
+        }
+      }
+      this.useUntrained();
+    })().catch((err) => {
+      this.started = null;
+      throw err;
+    });
+    return this.started;
+  }
+
+  private async activate(preference: BackendPreference): Promise<TfBackendName> {
+    const renderer = readWebglRenderer();
+    const { order, reason } = backendOrder(preference, renderer);
+    const backend = await initTf(order, { wasmPaths: this.options.wasmPaths, warn: false });
+    const first = order[0];
+    this.current = {
+      ...this.current,
+      preference,
+      renderer,
+      backend,
+      reason: backend === first ? reason : `${reason}, but ${String(first)} failed to start: ${backend} instead`,
+    };
+    return backend;
+  }
+
+  /** Switches backend and rebuilds the model on it from the same weights. */
+  async setPreference(preference: BackendPreference): Promise<ScorerStatus> {
+    await this.activate(preference);
+    if (this.artifacts) await this.useArtifacts(this.artifacts);
+    else this.useUntrained();
+    return this.status();
+  }
+
+  /** Verifies (sha256, feature schema version: loadArtifacts throws) and swaps in new weights. */
+  async useArtifacts(artifacts: ModelArtifacts): Promise<void> {
+    const model = await loadArtifacts(artifacts);
+    this.model?.dispose();
+    this.model = model;
+    this.artifacts = artifacts;
+    this.current = { ...this.current, modelVersion: artifacts.modelVersion, modelSource: 'backend' };
+  }
+
+  useUntrained(): void {
+    this.model?.dispose();
+    this.model = KeepersModel.create(undefined, UNTRAINED_SEED);
+    this.artifacts = null;
+    this.current = { ...this.current, modelVersion: null, modelSource: 'untrained' };
+  }
+
+  get ready(): boolean {
+    return this.model !== null;
+  }
+
+  get modelConfig(): KeepersModel['config'] | null {
+    return this.model?.config ?? null;
+  }
+
+  /** All records in one batch: the encoder runs once, the head mcSamples times (shared/model predict). */
+  predict(releases: Release[], opts: { withEmbedding?: boolean } = {}): Prediction[] {
+    if (!this.model) throw new Error('The scorer has not started yet');
+    if (releases.length === 0) return [];
+    const enc = encodeReleases(releases);
+    return predict(this.model, enc, { samples: this.model.config.mcSamples, seed: PREDICT_SEED, withEmbedding: opts.withEmbedding });
+  }
+}

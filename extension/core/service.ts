@@ -1,0 +1,402 @@
+// The background's work, behind the messages of core/messaging.ts: local scoring, labels (queued,
+// applied at once, synced later), the popup's batches, pairing and sync. background.ts only wires it up.
+import { TRPCClientError } from '@trpc/client';
+import type { Release } from '../../shared/schemas';
+import { explorationRate } from '../../shared/bandit/select';
+import { createBackendClient, describeBackendError, isUnauthorized, normaliseBackendUrl, type BackendClient } from './backendClient';
+import { explainLocally } from './explain';
+import { withDefaults } from './features';
+import { LabelQueue, type QueuedLabel, type SubmitResult } from './labelQueue';
+import type {
+  BackendPreference,
+  ExtensionStatus,
+  PageRecord,
+  PopupBatch,
+  PopupBatchItem,
+  Reason,
+  RecordScore,
+  ScorerStatus,
+  SyncState,
+} from './messaging';
+import { clearCachedArtifacts, readCachedArtifacts, writeCachedArtifacts } from './modelCache';
+import { assignStrategies, pageReleases, releaseFromPageRecord } from './records';
+import { Scorer } from './scorer';
+import {
+  backendPreferenceItem,
+  backendUrlItem,
+  currentBatchItem,
+  EMPTY_SYNC,
+  labelsItem,
+  pairingItem,
+  queueStore,
+  syncItem,
+  togglesItem,
+  type LocalLabel,
+  type Pairing,
+} from './settings';
+
+/** models.latest, or null while the backend has no model version yet (NOT_FOUND). */
+async function latestModel(client: BackendClient) {
+  try {
+    return await client.models.latest.query();
+  } catch (err) {
+    if (err instanceof TRPCClientError && (err.data as { code?: string } | undefined)?.code === 'NOT_FOUND') return null;
+    throw err;
+  }
+}
+
+/** Labels are sent this long after the last one, so a burst of labels goes in one request. */
+const FLUSH_DELAY_MS = 1500;
+/** Releases seen on pages, kept for labels and explanations that arrive without the record. */
+const RECENT_LIMIT = 5000;
+
+export class KeepersService {
+  readonly scorer: Scorer;
+  readonly queue: LabelQueue;
+  private recent = new Map<number, Release>();
+  private upserted = new Set<number>();
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private syncing: Promise<SyncState> | null = null;
+
+  constructor(wasmPaths: string) {
+    this.scorer = new Scorer({ wasmPaths });
+    this.queue = new LabelQueue(queueStore, (labels) => this.submitToBackend(labels));
+  }
+
+  private async ready(): Promise<Scorer> {
+    await this.scorer.start(await backendPreferenceItem.getValue(), readCachedArtifacts);
+    return this.scorer;
+  }
+
+  private async client(): Promise<{ client: BackendClient; pairing: Pairing } | null> {
+    const pairing = await pairingItem.getValue();
+    if (!pairing) return null;
+    return { client: createBackendClient(pairing.backendUrl, pairing.token), pairing };
+  }
+
+  private remember(releases: Release[]): void {
+    for (const r of releases) {
+      this.recent.delete(r.id);
+      this.recent.set(r.id, r);
+    }
+    while (this.recent.size > RECENT_LIMIT) this.recent.delete(this.recent.keys().next().value!);
+  }
+
+  // ---- scoring ----
+
+  async scoreRecords(records: PageRecord[]): Promise<{ items: RecordScore[]; backend: string; modelVersion: string | null }> {
+    const scorer = await this.ready();
+    const { releases, rejected } = pageReleases(records);
+    if (rejected.length > 0) console.warn('[keepers] records the page gave that could not be read:', rejected);
+    this.remember(releases);
+    const predictions = scorer.predict(releases);
+    const labels = await labelsItem.getValue();
+    const labelled = new Set(Object.keys(labels).map(Number));
+    const { batchNumber } = await syncItem.getValue();
+    const items = assignStrategies(predictions, labelled, batchNumber);
+    this.noteStrategies(items);
+    void this.upsertRecords(releases);
+    return { items, backend: scorer.status().backend ?? 'none', modelVersion: scorer.status().modelVersion };
+  }
+
+  /** Tells the backend about records seen on pages (its pool and labels need their metadata). Best effort. */
+  private async upsertRecords(releases: Release[]): Promise<void> {
+    const fresh = releases.filter((r) => !this.upserted.has(r.id));
+    if (fresh.length === 0) return;
+    const conn = await this.client();
+    if (!conn) return;
+    try {
+      await conn.client.records.upsert.mutate({ records: fresh });
+      for (const r of fresh) this.upserted.add(r.id);
+    } catch (err) {
+      console.warn('[keepers] records.upsert failed (will retry on the next page):', describeBackendError(err));
+    }
+  }
+
+  async explainRecord(releaseId: number, record?: PageRecord): Promise<{ reasons: Reason[] }> {
+    const release = record ? releaseFromPageRecord(record) : this.recent.get(releaseId);
+    const conn = await this.client();
+    if (conn) {
+      try {
+        const remote = await conn.client.explain.record.query({ releaseId, ...(release ? { record: release } : {}) });
+        if (remote.reasons.length > 0) return { reasons: remote.reasons };
+      } catch (err) {
+        console.warn('[keepers] explain.record failed, explaining locally:', describeBackendError(err));
+      }
+    }
+    if (!release) throw new Error(`Release ${releaseId} has not been seen on a page yet: nothing to explain`);
+    const scorer = await this.ready();
+    const labels = await labelsItem.getValue();
+    const { batchNumber } = await syncItem.getValue();
+    const strategy = this.lastStrategies.get(releaseId) ?? 'none';
+    const labelled = Object.entries(labels).map(([id, l]) => ({ releaseId: Number(id), keeper: l.keeper, release: l.release }));
+    return { reasons: explainLocally(scorer, { release, strategy, batchNumber, labels: labelled }) };
+  }
+
+  /** The strategy the last page scoring gave each record (the badge the user clicked shows it). */
+  private lastStrategies = new Map<number, RecordScore['strategy']>();
+
+  private noteStrategies(items: RecordScore[]): void {
+    for (const i of items) this.lastStrategies.set(i.releaseId, i.strategy);
+    while (this.lastStrategies.size > RECENT_LIMIT) this.lastStrategies.delete(this.lastStrategies.keys().next().value!);
+  }
+
+  // ---- labels ----
+
+  async submitLabel(data: { releaseId: number; keeper: boolean; batchId?: number | null; record?: PageRecord }): Promise<{ queued: number; clientId: string }> {
+    if (!Number.isSafeInteger(data.releaseId) || data.releaseId <= 0) throw new Error(`submitLabel: releaseId must be a positive integer, got ${String(data.releaseId)}`);
+    if (typeof data.keeper !== 'boolean') throw new Error('submitLabel: keeper must be true or false');
+    const batch = await currentBatchItem.getValue();
+    const batchItem = batch && batch.batchId === data.batchId ? batch.items.find((i) => i.releaseId === data.releaseId) : undefined;
+    const release = data.record ? releaseFromPageRecord(data.record) : (this.recent.get(data.releaseId) ?? batchItem?.release ?? null);
+    const label: QueuedLabel = {
+      clientId: crypto.randomUUID(),
+      releaseId: data.releaseId,
+      keeper: data.keeper,
+      batchId: data.batchId ?? null,
+      labelledAt: new Date().toISOString(),
+      record: release,
+    };
+    const queued = await this.queue.enqueue(label);
+    const labels = await labelsItem.getValue();
+    labels[String(data.releaseId)] = { keeper: data.keeper, labelledAt: label.labelledAt, release };
+    await labelsItem.setValue(labels);
+    if (batch && batchItem) {
+      batchItem.label = { keeper: data.keeper, clientId: label.clientId };
+      await currentBatchItem.setValue(batch);
+    }
+    if (batch && batchItem && batch.items.every((i) => i.label)) {
+      // A finished batch: the backend updates the model now; pull the new version at once.
+      void this.syncNow();
+    } else {
+      this.scheduleFlush();
+    }
+    return { queued, clientId: label.clientId };
+  }
+
+  async undoLabel(clientId: string): Promise<{ removed: boolean; queued: number }> {
+    const queued = await this.queue.list();
+    const label = queued.find((l) => l.clientId === clientId);
+    const removed = await this.queue.remove(clientId);
+    const batch = await currentBatchItem.getValue();
+    const batchItem = batch?.items.find((i) => i.label?.clientId === clientId);
+    const releaseId = label?.releaseId ?? batchItem?.releaseId;
+    if (removed && releaseId !== undefined) {
+      const labels = await labelsItem.getValue();
+      delete labels[String(releaseId)];
+      await labelsItem.setValue(labels);
+    }
+    if (batch && batchItem) {
+      // Already synced labels stay on the backend; labelling again sends a new label that replaces it.
+      batchItem.label = null;
+      await currentBatchItem.setValue(batch);
+    }
+    return { removed, queued: await this.queue.size() };
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      void this.flushQuietly();
+    }, FLUSH_DELAY_MS);
+  }
+
+  private async flushQuietly(): Promise<void> {
+    if (!(await pairingItem.getValue())) return;
+    try {
+      await this.queue.flush();
+    } catch (err) {
+      await this.noteSyncError(err);
+    }
+  }
+
+  /** Each label carries its record (the backend needs metadata for records it never saw); idempotent on clientId. */
+  private async submitToBackend(labels: QueuedLabel[]): Promise<SubmitResult> {
+    const conn = await this.client();
+    if (!conn) throw new Error('Not paired: labels stay queued until this device is paired');
+    const res = await conn.client.labels.submit.mutate({
+      labels: labels.map(({ clientId, releaseId, keeper, batchId, labelledAt, record }) => ({
+        clientId,
+        releaseId,
+        keeper,
+        batchId: batchId ?? null,
+        labelledAt,
+        ...(record ? { record } : {}),
+      })),
+    });
+    return { accepted: res.accepted, duplicates: res.duplicates, modelVersion: res.modelVersion ?? null };
+  }
+
+  // ---- popup batches ----
+
+  async getBatch(fresh = false): Promise<PopupBatch> {
+    const conn = await this.client();
+    if (!conn) throw new Error('Not paired: open the options page and pair this device with your Keepers backend.');
+    const stored = await currentBatchItem.getValue();
+    if (stored && !fresh && stored.items.some((i) => !i.label)) return stored;
+    // Labels of the last batch must reach the backend before it picks the next one.
+    await this.queue.flush();
+    const selected = await conn.client.bandit.selectBatch.mutate({});
+    const ids = selected.items.map((i: { releaseId: number }) => i.releaseId);
+    const releases: Release[] = ids.length > 0 ? await conn.client.records.byIds.query({ ids }) : [];
+    const byId = new Map(releases.map((r) => [r.id, r]));
+    const status = (await this.ready()).status();
+    const batch: PopupBatch = {
+      batchId: selected.batchId,
+      batchNumber: selected.batchNumber,
+      exploreRate: selected.exploreRate,
+      modelVersion: status.modelVersion,
+      items: selected.items.map(
+        (i: { releaseId: number; strategy: 'exploit' | 'explore'; mean: number; uncertainty: number; score: number }): PopupBatchItem => ({
+          releaseId: i.releaseId,
+          strategy: i.strategy,
+          mean: i.mean,
+          uncertainty: i.uncertainty,
+          score: i.score,
+          release: byId.get(i.releaseId) ?? null,
+          label: null,
+        }),
+      ),
+    };
+    await currentBatchItem.setValue(batch);
+    await syncItem.setValue({ ...(await syncItem.getValue()), batchNumber: selected.batchNumber });
+    return batch;
+  }
+
+  // ---- pairing and sync ----
+
+  async pairDevice(data: { backendUrl: string; pairingCode: string; deviceName?: string }): Promise<{ deviceId: number }> {
+    const backendUrl = normaliseBackendUrl(data.backendUrl);
+    const code = data.pairingCode.trim();
+    if (code === '') throw new Error('Pairing code is empty: run `npx keepers pair` and copy the code it prints.');
+    const deviceName = data.deviceName?.trim() || `Browser extension (${navigator.userAgent.includes('Firefox') ? 'Firefox' : 'Chrome'})`;
+    const client = createBackendClient(backendUrl, null);
+    let result: { deviceId: number; token: string };
+    try {
+      result = await client.devices.pair.mutate({ pairingCode: code, deviceName });
+    } catch (err) {
+      throw new Error(`Pairing failed: ${describeBackendError(err)}`);
+    }
+    await backendUrlItem.setValue(backendUrl);
+    await pairingItem.setValue({ backendUrl, token: result.token, deviceId: result.deviceId, deviceName });
+    await syncItem.setValue(EMPTY_SYNC);
+    await currentBatchItem.setValue(null);
+    this.upserted.clear();
+    await this.syncNow();
+    return { deviceId: result.deviceId };
+  }
+
+  async forgetDevice(): Promise<{ ok: true }> {
+    await pairingItem.setValue(null);
+    await syncItem.setValue(EMPTY_SYNC);
+    await currentBatchItem.setValue(null);
+    await clearCachedArtifacts();
+    this.upserted.clear();
+    if (this.scorer.ready) this.scorer.useUntrained();
+    return { ok: true };
+  }
+
+  private async noteSyncError(err: unknown): Promise<void> {
+    const sync = await syncItem.getValue();
+    const message = describeBackendError(err);
+    await syncItem.setValue({ ...sync, lastError: message });
+    if (isUnauthorized(err)) console.warn('[keepers] backend refused the device token:', message);
+  }
+
+  /** Flush labels, pull other devices' labels, refresh weights when models.latest changed. One at a time. */
+  syncNow(): Promise<SyncState> {
+    this.syncing ??= this.syncOnce().finally(() => {
+      this.syncing = null;
+    });
+    return this.syncing;
+  }
+
+  private async syncOnce(): Promise<SyncState> {
+    const conn = await this.client();
+    if (!conn) return this.syncState();
+    const { client } = conn;
+    const sync = await syncItem.getValue();
+    try {
+      await this.queue.flush();
+      await this.pullLabels(client, sync);
+      const latest = await latestModel(client);
+      sync.remoteModelVersion = latest?.version ?? null;
+      if (latest) sync.batchNumber = latest.batchCount;
+      const scorer = await this.ready();
+      if (latest && latest.version !== scorer.status().modelVersion) {
+        const artifacts = await client.models.weights.query({ version: latest.version });
+        await scorer.useArtifacts(artifacts); // verifies sha256 and the feature schema version
+        await writeCachedArtifacts(artifacts);
+      }
+      sync.lastError = null;
+    } catch (err) {
+      sync.lastError = describeBackendError(err);
+      console.warn('[keepers] sync failed:', sync.lastError);
+    }
+    sync.lastSyncAt = new Date().toISOString();
+    await syncItem.setValue(sync);
+    return this.syncState();
+  }
+
+  private async pullLabels(client: BackendClient, sync: { cursor: number }): Promise<void> {
+    const res = await client.labels.since.query({ cursor: sync.cursor });
+    if (res.labels.length > 0) {
+      const labels = await labelsItem.getValue();
+      for (const l of res.labels as { releaseId: number; keeper: boolean; labelledAt: string }[]) {
+        const key = String(l.releaseId);
+        const mine: LocalLabel | undefined = labels[key];
+        if (!mine || mine.labelledAt <= l.labelledAt) {
+          labels[key] = { keeper: l.keeper, labelledAt: l.labelledAt, release: mine?.release ?? this.recent.get(l.releaseId) ?? null };
+        }
+      }
+      await labelsItem.setValue(labels);
+    }
+    sync.cursor = res.cursor;
+  }
+
+  async syncState(): Promise<SyncState> {
+    const [pairing, sync, queued, backendUrl] = await Promise.all([pairingItem.getValue(), syncItem.getValue(), this.queue.size(), backendUrlItem.getValue()]);
+    return {
+      paired: pairing !== null,
+      backendUrl: pairing?.backendUrl ?? backendUrl,
+      deviceId: pairing?.deviceId ?? null,
+      queued,
+      lastSyncAt: sync.lastSyncAt,
+      lastError: sync.lastError,
+      remoteModelVersion: sync.remoteModelVersion,
+    };
+  }
+
+  async getStatus(): Promise<ExtensionStatus> {
+    const scorer = await this.ready();
+    const [sync, record, labels] = await Promise.all([this.syncState(), syncItem.getValue(), labelsItem.getValue()]);
+    return {
+      scorer: scorer.status(),
+      sync,
+      batchNumber: record.batchNumber,
+      exploreRate: explorationRate(record.batchNumber),
+      labelled: Object.keys(labels).length,
+    };
+  }
+
+  async setBackendPreference(preference: BackendPreference): Promise<ScorerStatus> {
+    if (!['auto', 'webgl', 'wasm', 'cpu'].includes(preference)) throw new Error(`Unknown tfjs backend "${String(preference)}" (auto, webgl, wasm or cpu)`);
+    await backendPreferenceItem.setValue(preference);
+    const scorer = await this.ready();
+    return scorer.setPreference(preference);
+  }
+
+  async getFeatureToggles(): Promise<Record<string, boolean>> {
+    return withDefaults(await togglesItem.getValue());
+  }
+
+  async setFeatureToggles(toggles: Record<string, boolean>): Promise<Record<string, boolean>> {
+    for (const [id, on] of Object.entries(toggles)) {
+      if (typeof on !== 'boolean') throw new Error(`Feature toggle "${id}" must be true or false`);
+    }
+    const merged = withDefaults({ ...(await togglesItem.getValue()), ...toggles });
+    await togglesItem.setValue(merged);
+    return merged;
+  }
+}

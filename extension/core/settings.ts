@@ -1,0 +1,47 @@
+// Everything the extension keeps in chrome.storage.local (survives restarts of the service worker and
+// of the browser). Only the background writes these, except the options page through messages.
+import { storage } from '@wxt-dev/storage';
+import type { Release } from '../../shared/schemas';
+import type { QueuedLabel, QueueStore } from './labelQueue';
+import type { BackendPreference, PopupBatch } from './messaging';
+import { DEFAULT_BACKEND_URL } from './backendClient';
+
+export interface Pairing {
+  backendUrl: string;
+  token: string;
+  deviceId: number;
+  deviceName: string;
+}
+
+export interface SyncRecord {
+  /** labels.since cursor (0 = from the start). */
+  cursor: number;
+  lastSyncAt: string | null;
+  lastError: string | null;
+  remoteModelVersion: string | null;
+  /** The backend's batch counter as last seen (schedule of the page badges). */
+  batchNumber: number;
+}
+
+export interface LocalLabel {
+  keeper: boolean;
+  labelledAt: string;
+  release: Release | null;
+}
+
+export const EMPTY_SYNC: SyncRecord = { cursor: 0, lastSyncAt: null, lastError: null, remoteModelVersion: null, batchNumber: 0 };
+
+export const backendUrlItem = storage.defineItem<string>('local:backendUrl', { fallback: DEFAULT_BACKEND_URL });
+export const pairingItem = storage.defineItem<Pairing | null>('local:pairing', { fallback: null });
+export const queueItem = storage.defineItem<QueuedLabel[]>('local:labelQueue', { fallback: [] });
+/** This device's view of every label (its own and those pulled from the backend), keyed by release id. */
+export const labelsItem = storage.defineItem<Record<string, LocalLabel>>('local:labels', { fallback: {} });
+export const syncItem = storage.defineItem<SyncRecord>('local:sync', { fallback: EMPTY_SYNC });
+export const togglesItem = storage.defineItem<Record<string, boolean> | null>('local:featureToggles', { fallback: null });
+export const backendPreferenceItem = storage.defineItem<BackendPreference>('local:tfBackend', { fallback: 'auto' });
+export const currentBatchItem = storage.defineItem<PopupBatch | null>('local:currentBatch', { fallback: null });
+
+export const queueStore: QueueStore = {
+  read: () => queueItem.getValue(),
+  write: (labels) => queueItem.setValue(labels),
+};
