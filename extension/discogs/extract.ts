@@ -160,7 +160,8 @@ function releasePageHeader(doc: Document, page: PageInfo, baseUrl: string): Reco
     artists: fromSchema.artists?.length ? fromSchema.artists : domArtists,
     genres: info ? texts(info, RELEASE_PAGE.genreLinks) : [],
     styles: info ? texts(info, RELEASE_PAGE.styleLinks) : [],
-    formats: info ? texts(info, RELEASE_PAGE.formatLinks).flatMap(parseFormats) : [],
+    // Only the format name is a link ("Vinyl, LP, Album"): parse the whole cell around it.
+    formats: parseFormats(normText(info?.querySelector(RELEASE_PAGE.formatLinks)?.parentElement?.textContent)),
     country: info ? firstText(info, RELEASE_PAGE.countryLinks) : null,
     community: {
       have,
@@ -389,7 +390,16 @@ export function extractPage(doc: Document, url: string): PageExtraction {
 
   const skipId = header?.record.releaseId ?? page.releaseId;
   const rows = extractRows(doc, page, baseUrl, skipId);
-  if (page.kind === 'master') header = masterPageHeader(doc, page, rows);
+  if (page.kind === 'master') {
+    // Version rows show no artist and no master link: both are the page's.
+    const heading = doc.querySelector(RELEASE_PAGE.heading);
+    const artists = heading ? texts(heading, 'a[href*="/artist/"]').map(cleanArtistName) : [];
+    for (const row of rows) {
+      row.record.masterId ??= page.masterId;
+      if (!row.record.release.artists?.length && artists.length > 0) row.record.release.artists = artists;
+    }
+    header = masterPageHeader(doc, page, rows);
+  }
   return { page, header, rows };
 }
 

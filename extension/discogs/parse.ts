@@ -5,7 +5,8 @@ export type Format = Release['formats'][number];
 
 /** Collapses runs of whitespace (page text is full of line breaks and indentation). */
 export function normText(text: string | null | undefined): string {
-  return (text ?? '').replace(/\s+/g, ' ').trim();
+  // Discogs puts left-to-right marks around its "Artist ‎– Title" dashes.
+  return (text ?? '').replace(/[\u200e\u200f]/g, '').replace(/\s+/g, ' ').trim();
 }
 
 /** Discogs' artist display name without its " (2)" disambiguation suffix or "*" name-variation mark. */
@@ -61,7 +62,9 @@ const FORMAT_NAMES = new Set(
 export function parseFormats(text: string): Format[] {
   const formats: Format[] = [];
   let pending: string[] = [];
-  for (const part of normText(text).split(' + ')) {
+  // Label and artist tables wrap the format in parentheses: "(Vinyl, LP, Album)".
+  const inner = normText(text).replace(/^\((.*)\)$/, '$1');
+  for (const part of inner.split(' + ')) {
     const tokens = part.split(',').map((t) => t.trim()).filter((t) => t.length > 0);
     const [head, ...rest] = tokens;
     if (!head) continue;
