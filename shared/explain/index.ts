@@ -111,7 +111,8 @@ function checkInput(input: ExplainInput): number {
   const dim = target.embedding.length;
   if (!target.embedding.every(Number.isFinite)) throw new RangeError('explainRecord: target.embedding has a non-finite value');
   input.labelled.forEach((l, i) => {
-    if (l.embedding.length !== dim) {
+    // Without a target embedding (a model that gives none) neighbour reasons are skipped, so nothing to compare.
+    if (dim > 0 && l.embedding.length !== dim) {
       throw new RangeError(`explainRecord: labelled[${i}].embedding has ${l.embedding.length} dimensions, target.embedding has ${dim}`);
     }
   });

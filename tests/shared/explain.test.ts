@@ -68,6 +68,12 @@ describe('nearest labelled records', () => {
     expect(similar.releaseIds).not.toContain(1);
   });
 
+  it('gives no neighbour reason without a target embedding', () => {
+    const reasons = explainRecord(input({ embedding: [] }));
+    expect(reasons.some((r) => r.kind === 'similar-keepers')).toBe(false);
+    expect(reasons[0]!.kind).toBe('schedule');
+  });
+
   it('gives no neighbour reason without labels', () => {
     expect(explainRecord({ ...input(), labelled: [] }).some((r) => r.kind === 'similar-keepers')).toBe(false);
   });
