@@ -39,7 +39,10 @@ export interface LossParts {
 }
 
 export interface TrainStepOptions {
+  /** Defaults: the model's config (learningRate, lossWeights, tripletMargin). */
   learningRate?: number;
+  lossWeights?: KeepersConfig['lossWeights'];
+  tripletMargin?: number;
 }
 
 function checkBatch(batch: TrainBatch): void {
@@ -67,8 +70,10 @@ function selectors(triplets: Triplet[], n: number): [Float32Array, Float32Array,
  * Builds the scalar loss for `batch` as a closure for tf.variableGrads, plus its parts (kept).
  * Dropout masks come from model.trainRng, so a training run is reproducible from the model seed.
  */
-function lossFunction(model: KeepersModel, batch: TrainBatch) {
+function lossFunction(model: KeepersModel, batch: TrainBatch, opts: TrainStepOptions) {
   const c: KeepersConfig = model.config;
+  const lossWeights = opts.lossWeights ?? c.lossWeights;
+  const margin = opts.tripletMargin ?? c.tripletMargin;
   const n = batch.examples.count;
   const d = c.embeddingDim;
   const hidden = c.hidden[2];
@@ -97,7 +102,7 @@ function lossFunction(model: KeepersModel, batch: TrainBatch) {
       const a = pick(sa);
       const dPos = tf.sum(tf.square(tf.sub(a, pick(sp))), 1);
       const dNeg = tf.sum(tf.square(tf.sub(a, pick(sn))), 1);
-      triplet = tf.mean(tf.relu(tf.add(tf.sub(dPos, dNeg), c.tripletMargin)));
+      triplet = tf.mean(tf.relu(tf.add(tf.sub(dPos, dNeg), margin)));
     }
     let bce: tf.Scalar = tf.scalar(0);
     let regulariser: tf.Scalar = tf.scalar(0);
@@ -116,7 +121,7 @@ function lossFunction(model: KeepersModel, batch: TrainBatch) {
     parts.triplet = tf.keep(triplet);
     parts.bce = tf.keep(bce);
     parts.regulariser = tf.keep(regulariser);
-    const w = c.lossWeights;
+    const w = lossWeights;
     return tf.addN([tf.mul(w.triplet, triplet), tf.mul(w.bce, bce), tf.mul(w.uncertainty, regulariser)]) as tf.Scalar;
   };
   const finish = (total: tf.Scalar): LossParts => {
@@ -140,7 +145,7 @@ export function trainStep(model: KeepersModel, batch: TrainBatch, opts: TrainSte
     return { loss: 0, triplet: 0, bce: 0, regulariser: 0 }; // nothing to learn from (also covers an empty batch)
   }
   const optimizer = model.getOptimizer(opts.learningRate ?? model.config.learningRate);
-  const { f, finish } = lossFunction(model, batch);
+  const { f, finish } = lossFunction(model, batch, opts);
   const { value, grads } = tf.variableGrads(f, model.variables);
   optimizer.applyGradients(grads);
   tf.dispose(Object.values(grads));
@@ -153,9 +158,13 @@ export function trainStep(model: KeepersModel, batch: TrainBatch, opts: TrainSte
  * The loss and the L2 norm of its gradient per named weight, without updating anything
  * (tests check that the gradient reaches the char-CNN and the genre/style embeddings).
  */
-export function lossGradientNorms(model: KeepersModel, batch: TrainBatch): { parts: LossParts; gradNorms: Record<string, number> } {
+export function lossGradientNorms(
+  model: KeepersModel,
+  batch: TrainBatch,
+  opts: TrainStepOptions = {},
+): { parts: LossParts; gradNorms: Record<string, number> } {
   checkBatch(batch);
-  const { f, finish } = lossFunction(model, batch);
+  const { f, finish } = lossFunction(model, batch, opts);
   const { value, grads } = tf.variableGrads(f, model.variables);
   const gradNorms: Record<string, number> = {};
   for (const [name, v] of model.weights) {
