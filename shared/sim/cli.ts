@@ -1,0 +1,167 @@
+// `npm run sim -- …` (and `keepers sim …`): the simulated collector on a real Discogs collection.
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { COMPARE_POLICIES, POLICY_NAMES } from './policies';
+import { fmtInterval, writeReport } from './report';
+import { isWorkerProcess, serveWorker, simulate, type SimOptions } from './simulate';
+import { SCENARIOS, type Scenario, type SimReport } from './types';
+
+export const USAGE = `Usage: npm run sim -- --keepers FILE --pool FILE... [options]
+
+  --keepers FILE     the collector's taste: a normalised collections .jsonl (with --user NAME),
+                     a Discogs collection CSV export, or Discogs API collection/wantlist JSON pages
+  --user NAME        which user's lists in a .jsonl file; repeat (or comma-separate) for several
+                     users: each gets DIR/<user>/ and DIR/report.md compares them
+  --kinds LIST       list kinds to use from a .jsonl file (default: collection)
+  --pool FILE...     candidate catalogue(s): .jsonl of releases; the keepers are added to the pool
+  --policy NAME      ${POLICY_NAMES.join(' | ')}; repeatable
+  --compare          all baselines: ${COMPARE_POLICIES.join(', ')}
+  --batches N        default 50
+  --batch-size N     default 20
+  --pool-size N      candidates per batch, default 1000
+  --seeds 1,2,3      several seeds (each policy sees the same pools per seed); --seed N for one
+  --scenario NAME    ${SCENARIOS.join(' | ')} (default stationary)
+  --shift-user NAME  whose taste the collector switches to mid-run (scenario shift)
+  --workers N        worker processes (default: CPU count, at most 4)
+  --no-map           skip the UMAP embedding map
+  --out DIR          report.json, report.md and SVG plots (default sim-out)
+`;
+
+function positiveInt(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got "${value}"`);
+  return n;
+}
+
+export interface CliOptions { sim: Omit<SimOptions, 'user'>; users: (string | null)[]; outDir: string }
+
+export function parseCliArgs(argv: string[]): CliOptions {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      keepers: { type: 'string' },
+      user: { type: 'string', multiple: true },
+      kinds: { type: 'string' },
+      pool: { type: 'string', multiple: true },
+      policy: { type: 'string', multiple: true },
+      compare: { type: 'boolean' },
+      batches: { type: 'string' },
+      'batch-size': { type: 'string' },
+      'pool-size': { type: 'string' },
+      seeds: { type: 'string' },
+      seed: { type: 'string' },
+      scenario: { type: 'string' },
+      'shift-user': { type: 'string' },
+      workers: { type: 'string' },
+      'no-map': { type: 'boolean' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) throw new Error(USAGE);
+  if (!values.keepers) throw new Error('--keepers FILE is required\n\n' + USAGE);
+  if (!values.pool || values.pool.length === 0) throw new Error('--pool FILE is required\n\n' + USAGE);
+  const policies = [...(values.compare ? COMPARE_POLICIES : []), ...(values.policy ?? []).flatMap((p) => p.split(','))].filter(
+    (p, i, all) => p !== '' && all.indexOf(p) === i,
+  );
+  if (policies.length === 0) throw new Error('choose a --policy (or --compare)');
+  for (const p of policies) if (!(POLICY_NAMES as readonly string[]).includes(p)) throw new Error(`unknown --policy "${p}": choose from ${POLICY_NAMES.join(', ')}`);
+  const seedText = values.seeds ?? values.seed ?? '1';
+  const seeds = seedText.split(',').map((s) => {
+    const n = Number(s.trim());
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--seeds must be non-negative integers separated by commas, got "${seedText}"`);
+    return n;
+  });
+  const scenario = (values.scenario ?? 'stationary') as Scenario;
+  if (!SCENARIOS.includes(scenario)) throw new Error(`unknown --scenario "${values.scenario}": choose from ${SCENARIOS.join(', ')}`);
+  const users = (values.user ?? []).flatMap((u) => u.split(',')).map((u) => u.trim()).filter((u) => u !== '');
+  return {
+    sim: {
+      keepersFile: values.keepers,
+      kinds: (values.kinds ?? 'collection').split(',').map((k) => k.trim()),
+      poolFiles: values.pool,
+      policies,
+      seeds,
+      batches: positiveInt('batches', values.batches, 50),
+      batchSize: positiveInt('batch-size', values['batch-size'], 20),
+      poolSize: positiveInt('pool-size', values['pool-size'], 1000),
+      scenario,
+      shiftUser: values['shift-user'] ?? null,
+      workers: positiveInt('workers', values.workers, Math.min(4, os.availableParallelism())),
+      embeddingMap: !values['no-map'],
+    },
+    users: users.length > 0 ? users : [null],
+    outDir: values.out ?? 'sim-out',
+  };
+}
+
+function comparisonMarkdown(reports: SimReport[], command: string): string {
+  const policies = reports[0]?.policy ?? [];
+  const lines = [
+    '# Simulated collectors: keepers found',
+    '',
+    `${reports[0]?.settings.batches} batches of ${reports[0]?.settings.batchSize} from ${reports[0]?.settings.poolSize} candidates, seeds ${reports[0]?.seeds.join(', ')}, scenario ${reports[0]?.scenario}. Cumulative keepers found, mean over seeds [95% interval]; keepers in the pool in brackets after the user.`,
+    '',
+    `| user | ${policies.join(' | ')} |`,
+    `|---|${policies.map(() => '---').join('|')}|`,
+    ...reports.map((r) => `| [${r.user}](${encodeURIComponent(r.user)}/report.md) (${r.settings.keepersInPool}) | ${policies.map((p) => fmtInterval(r.summary[p]?.cumulativeKeepers ?? null)).join(' | ')} |`),
+    '',
+    'Exploit keeper rate over the last 20 batches:',
+    '',
+    `| user | ${policies.join(' | ')} |`,
+    `|---|${policies.map(() => '---').join('|')}|`,
+    ...reports.map((r) => `| ${r.user} | ${policies.map((p) => fmtInterval(r.summary[p]?.exploitKeeperRateLast20 ?? null, 3)).join(' | ')} |`),
+    '',
+    'Reproduce:',
+    '',
+    '```',
+    command,
+    '```',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+export async function runSimCli(argv: string[]): Promise<number> {
+  let parsed: CliOptions;
+  try {
+    parsed = parseCliArgs(argv);
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : String(err));
+    return 2;
+  }
+  const command = `npm run sim -- ${argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ')}`;
+  const log = (line: string) => console.error(`[sim] ${line}`);
+  const started = Date.now();
+  try {
+    const reports: SimReport[] = [];
+    for (const user of parsed.users) {
+      const dir = parsed.users.length > 1 ? path.join(parsed.outDir, user ?? 'user') : parsed.outDir;
+      const report = await simulate({ ...parsed.sim, user, log });
+      const files = await writeReport(report, dir, command);
+      log(`wrote ${files.map((f) => path.join(dir, f)).join(', ')}`);
+      reports.push(report);
+    }
+    if (reports.length > 1) {
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(path.join(parsed.outDir, 'report.md'), comparisonMarkdown(reports, command));
+      log(`wrote ${path.join(parsed.outDir, 'report.md')}`);
+    }
+    log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return 0;
+  } catch (err) {
+    console.error(`sim failed: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+}
+
+const isEntry = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (isEntry) {
+  if (isWorkerProcess()) serveWorker();
+  else process.exitCode = await runSimCli(process.argv.slice(2));
+}

@@ -1,0 +1,234 @@
+// The policies that use the product's model: `seed` (DESIGN §4 exactly: the product's predict,
+// selectBatch and onlineUpdate), `greedy` (the same model and update, no exploration: every pick is
+// an exploit pick scored mean − uncertainty), and the challenger `neural-linear` (Thompson sampling
+// with Bayesian linear regression on the model's 64-d embedding, recomputed for all labels each batch).
+import { encodeReleases, sliceEncoded, type EncodedReleases } from '../../features';
+import { KeepersModel, predict, initTf, type Prediction } from '../../model';
+import { selectBatch, onlineUpdate, type LabelledRelease, type SelectedItem } from '../../bandit';
+import { createRng, deriveSeed, gaussian } from '../rng';
+import { topIndices, type LabelledIndex, type Policy, type PolicyFactory, type SimWorld } from '../policy';
+
+let backend: string | null = null;
+/** Starts tfjs once per process (wasm in Node, else cpu) and says which backend runs. */
+export async function ensureTf(): Promise<string> {
+  const active = backend ?? (await initTf());
+  backend = active;
+  return active;
+}
+
+const encodedCache = new WeakMap<SimWorld, EncodedReleases>();
+/** The whole pool is encoded once per world; batches slice it. */
+function encodedPool(world: SimWorld): EncodedReleases {
+  let enc = encodedCache.get(world);
+  if (!enc) {
+    enc = encodeReleases(world.pool);
+    encodedCache.set(world, enc);
+  }
+  return enc;
+}
+
+function toLabelled(world: SimWorld, items: LabelledIndex[]): LabelledRelease[] {
+  return items.map(({ index, keeper }) => ({ release: world.pool[index]!, keeper }));
+}
+
+interface ModelPolicyParts {
+  world: SimWorld;
+  model: KeepersModel;
+  seed: number;
+  enc: EncodedReleases;
+}
+
+function predictions(parts: ModelPolicyParts, indices: number[], batchNumber: number, withEmbedding = false): Prediction[] {
+  return predict(parts.model, sliceEncoded(parts.enc, indices), { withEmbedding, seed: deriveSeed(parts.seed, batchNumber, 0xdd) });
+}
+
+async function modelParts(world: SimWorld, seed: number): Promise<ModelPolicyParts> {
+  await ensureTf();
+  return { world, model: KeepersModel.create({}, seed), seed, enc: encodedPool(world) };
+}
+
+function sharedMethods(parts: ModelPolicyParts, updateOpts: Record<string, unknown> = {}) {
+  return {
+    async update(batch: LabelledIndex[], history: LabelledIndex[], batchNumber: number) {
+      await onlineUpdate(
+        parts.model,
+        { batch: toLabelled(parts.world, batch), history: toLabelled(parts.world, history), batchNumber },
+        { seed: deriveSeed(parts.seed, batchNumber, 0x0b), ...updateOpts },
+      );
+    },
+    async uncertaintyOf(indices: number[]) {
+      return predictions(parts, indices, 0x7fff).map((p) => p.uncertainty);
+    },
+    embeddingsOf(indices: number[]) {
+      const t = parts.model.embed(sliceEncoded(parts.enc, indices));
+      const rows = t.arraySync() as number[][];
+      t.dispose();
+      return rows;
+    },
+    dispose() {
+      parts.model.dispose();
+    },
+  };
+}
+
+export const createSeedPolicy: PolicyFactory = async (world, seed) => {
+  const parts = await modelParts(world, seed);
+  const policy: Policy = {
+    name: 'seed',
+    async select(candidates, batchNumber, batchSize) {
+      const preds = predictions(parts, candidates, batchNumber);
+      const posById = new Map<number, number>();
+      candidates.forEach((idx, pos) => posById.set(world.pool[idx]!.id, pos));
+      const { exploreRate, items } = selectBatch(
+        preds.map((p) => ({ releaseId: p.releaseId, mean: p.mean, uncertainty: p.uncertainty })),
+        { batchNumber, batchSize },
+      );
+      return {
+        picks: items.map((it: SelectedItem) => ({ index: candidates[posById.get(it.releaseId)!]!, strategy: it.strategy })),
+        exploreRate,
+        probs: Float64Array.from(preds, (p) => p.mean),
+        scores: null,
+        uncertainty: Float64Array.from(preds, (p) => p.uncertainty),
+      };
+    },
+    ...sharedMethods(parts),
+  };
+  return policy;
+};
+
+export const createGreedyPolicy: PolicyFactory = async (world, seed) => {
+  const parts = await modelParts(world, seed);
+  const policy: Policy = {
+    name: 'greedy',
+    async select(candidates, batchNumber, batchSize) {
+      const preds = predictions(parts, candidates, batchNumber);
+      const exploitScore = Float64Array.from(preds, (p) => p.mean - p.uncertainty);
+      return {
+        picks: topIndices(exploitScore, batchSize).map((pos) => ({ index: candidates[pos]!, strategy: 'exploit' as const })),
+        exploreRate: 0,
+        probs: Float64Array.from(preds, (p) => p.mean),
+        scores: null,
+        uncertainty: Float64Array.from(preds, (p) => p.uncertainty),
+      };
+    },
+    ...sharedMethods(parts),
+  };
+  return policy;
+};
+
+/** Solves A x = y for a symmetric positive-definite A (n × n, row-major) by Cholesky; returns L too. */
+function cholesky(a: Float64Array, n: number): Float64Array {
+  const l = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = a[i * n + j]!;
+      for (let k = 0; k < j; k++) s -= l[i * n + k]! * l[j * n + k]!;
+      l[i * n + j] = i === j ? Math.sqrt(Math.max(s, 1e-12)) : s / l[j * n + j]!;
+    }
+  }
+  return l;
+}
+function solveLower(l: Float64Array, n: number, y: Float64Array): Float64Array {
+  const x = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = y[i]!;
+    for (let k = 0; k < i; k++) s -= l[i * n + k]! * x[k]!;
+    x[i] = s / l[i * n + i]!;
+  }
+  return x;
+}
+function solveUpper(l: Float64Array, n: number, y: Float64Array): Float64Array {
+  // Solves Lᵀ x = y.
+  const x = new Float64Array(n);
+  for (let i = n - 1; i >= 0; i--) {
+    let s = y[i]!;
+    for (let k = i + 1; k < n; k++) s -= l[k * n + i]! * x[k]!;
+    x[i] = s / l[i * n + i]!;
+  }
+  return x;
+}
+
+export const NEURAL_LINEAR_DEFAULTS = { lambda: 1, v: 0.3, replay: true };
+
+/**
+ * `neural-linear`: the model's encoder learns a representation (the product's onlineUpdate, with
+ * replay of earlier labels when the update supports it); a Bayesian linear regression on the 64-d
+ * embedding plus a bias, refitted on all labels each batch, picks by Thompson sampling (one draw
+ * per slot). Picks also in the top by posterior mean count as `exploit`.
+ */
+export const createNeuralLinearPolicy: PolicyFactory = async (world, seed) => {
+  const parts = await modelParts(world, seed);
+  const { lambda, v, replay } = NEURAL_LINEAR_DEFAULTS;
+  const rng = createRng(deriveSeed(seed, 0x4e4c));
+  let labelled: LabelledIndex[] = [];
+  const shared = sharedMethods(parts, replay ? { replay: true } : {});
+  const withBias = (rows: number[][]) => rows.map((r) => [...r, 1]);
+
+  const policy: Policy = {
+    name: 'neural-linear',
+    async select(candidates, _batchNumber, batchSize) {
+      const phi = withBias(shared.embeddingsOf(candidates));
+      const n = phi[0]?.length ?? 1;
+      const a = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) a[i * n + i] = lambda;
+      const bv = new Float64Array(n);
+      if (labelled.length > 0) {
+        const h = withBias(shared.embeddingsOf(labelled.map((l) => l.index)));
+        h.forEach((x, r) => {
+          for (let i = 0; i < n; i++) {
+            for (let j = 0; j < n; j++) a[i * n + j]! += x[i]! * x[j]!;
+            if (labelled[r]!.keeper) bv[i]! += x[i]!;
+          }
+        });
+      }
+      const l = cholesky(a, n);
+      const theta = solveUpper(l, n, solveLower(l, n, bv));
+      const dot = (t: Float64Array, x: number[]) => x.reduce((s, xi, i) => s + xi * t[i]!, 0);
+      const means = Float64Array.from(phi, (x) => dot(theta, x));
+      const uncertainty = Float64Array.from(phi, (x) => {
+        const w = solveLower(l, n, Float64Array.from(x));
+        return v * Math.sqrt(w.reduce((s, wi) => s + wi * wi, 0));
+      });
+      const greedyTop = new Set(topIndices(means, batchSize));
+      const chosen = new Set<number>();
+      const picks: { index: number; strategy: 'exploit' | 'explore' }[] = [];
+      for (let slot = 0; slot < Math.min(batchSize, candidates.length); slot++) {
+        // θ̃ = θ̂ + v L⁻ᵀ z has covariance v² A⁻¹.
+        const z = new Float64Array(n);
+        for (let i = 0; i < n; i++) z[i] = gaussian(rng);
+        const dz = solveUpper(l, n, z);
+        const sample = theta.map((t, i) => t + v * dz[i]!);
+        let best = -1;
+        let bestScore = -Infinity;
+        phi.forEach((x, pos) => {
+          if (chosen.has(pos)) return;
+          const s = dot(sample, x);
+          if (s > bestScore) {
+            bestScore = s;
+            best = pos;
+          }
+        });
+        chosen.add(best);
+        picks.push({ index: candidates[best]!, strategy: greedyTop.has(best) ? 'exploit' : 'explore' });
+      }
+      const nExplore = picks.filter((p) => p.strategy === 'explore').length;
+      return {
+        picks,
+        exploreRate: picks.length > 0 ? nExplore / picks.length : 0,
+        probs: Float64Array.from(means, (m) => Math.min(1, Math.max(0, m))),
+        scores: means,
+        uncertainty,
+      };
+    },
+    async update(batch, history, batchNumber) {
+      await shared.update(batch, history, batchNumber);
+      labelled = [...history, ...batch];
+    },
+    async uncertaintyOf(indices) {
+      return shared.uncertaintyOf(indices);
+    },
+    embeddingsOf: shared.embeddingsOf,
+    dispose: shared.dispose,
+  };
+  return policy;
+};
