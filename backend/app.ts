@@ -1,0 +1,176 @@
+// The backend's services in one place: database, logger, active model, training queue.
+// The HTTP server, the tRPC routers, the CLI and the tests all work through an App.
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import type { KeepersModel } from '../shared/model';
+import { KeepersModel as Model, saveArtifacts, loadArtifacts } from '../shared/model';
+import { Db } from './db';
+import { touchDevice } from './auth';
+import { ensureBanditRow, getArtifacts, getBanditState, insertVersion, logDecision, newVersionId, setActiveVersion } from './models';
+import { latestLabelled } from './labels';
+import { ensureTf } from './training/jobs';
+import { InProcessTrainer, WorkerTrainer, type Trainer } from './training/trainer';
+import type { Release } from '../shared/schemas';
+
+export const VERSION = '0.1.0';
+
+/** `${XDG_DATA_HOME:-~/.local/share}/discogs-keepers/keepers.sqlite`, or KEEPERS_DB. */
+export function defaultDbFile(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.KEEPERS_DB) return path.resolve(env.KEEPERS_DB);
+  const dataHome = env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
+  return path.join(dataHome, 'discogs-keepers', 'keepers.sqlite');
+}
+
+export interface AppOptions {
+  dbFile: string;
+  logger?: pino.Logger;
+  /** 'worker' (server default) keeps training off the event loop; 'in-process' for the CLI. */
+  trainer?: 'worker' | 'in-process' | Trainer;
+  /** Seed of the first (untrained) model and of the Monte-Carlo passes; random when absent. */
+  seed?: number;
+  /** Uniform [0, 1) source for pool sampling (seeded in tests). */
+  random?: () => number;
+  /** Start online updates when a batch is fully labelled (default true). */
+  autoTrain?: boolean;
+}
+
+export class App {
+  private cached: { version: string; model: KeepersModel } | null = null;
+  private trainingChain: Promise<unknown> = Promise.resolve();
+  private readonly lastSeen = new Map<number, number>();
+  private mcCounter = 0;
+  readonly seed: number;
+  readonly random: () => number;
+  readonly autoTrain: boolean;
+  lastTrainingError: string | null = null;
+
+  private constructor(
+    readonly db: Db,
+    readonly logger: pino.Logger,
+    readonly trainer: Trainer,
+    opts: AppOptions,
+  ) {
+    this.seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
+    this.random = opts.random ?? Math.random;
+    this.autoTrain = opts.autoTrain ?? true;
+  }
+
+  /** Opens and migrates the database and makes sure a first (untrained, seeded) model version exists. */
+  static async create(opts: AppOptions): Promise<App> {
+    const logger = opts.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
+    const db = await Db.open(opts.dbFile);
+    const trainer = typeof opts.trainer === 'object' ? opts.trainer : opts.trainer === 'in-process' ? new InProcessTrainer() : new WorkerTrainer();
+    const app = new App(db, logger, trainer, opts);
+    await ensureTf();
+    await app.ensureInitialModel();
+    return app;
+  }
+
+  private async ensureInitialModel(): Promise<void> {
+    await this.db.write((q) => ensureBanditRow(q));
+    const state = await getBanditState(this.db);
+    if (state.activeVersion) return;
+    const model = Model.create(undefined, this.seed);
+    try {
+      const artifacts = await saveArtifacts(model, { modelVersion: newVersionId(), parentVersion: null, metrics: { labels: 0 } });
+      await this.db.transaction(async (q) => {
+        // Another process (CLI and server on one file) may have won the race.
+        if ((await getBanditState(q)).activeVersion) return;
+        await insertVersion(q, artifacts, { kind: 'initial' });
+        await setActiveVersion(q, artifacts.modelVersion);
+        await logDecision(q, 'initial-model', { version: artifacts.modelVersion, seed: this.seed });
+      });
+      this.logger.info({ version: artifacts.modelVersion, seed: this.seed }, 'created the first (untrained) model version');
+    } finally {
+      model.dispose();
+    }
+  }
+
+  /** The active model, loaded once per version (the CLI or a rollback may change it under us). */
+  async activeModel(): Promise<{ version: string; model: KeepersModel }> {
+    const { activeVersion } = await getBanditState(this.db);
+    if (!activeVersion) throw new Error('No active model version: the database was not initialised.');
+    if (this.cached?.version === activeVersion) return this.cached;
+    const artifacts = await getArtifacts(this.db, activeVersion);
+    if (!artifacts) throw new Error(`Active model version ${activeVersion} is missing from model_versions.`);
+    const model = await loadArtifacts(artifacts);
+    this.cached?.model.dispose();
+    this.cached = { version: activeVersion, model };
+    return this.cached;
+  }
+
+  /** A fresh seed for each set of Monte-Carlo passes: reproducible from the app seed, never repeated. */
+  nextMcSeed(): number {
+    return (this.seed + 7919 * ++this.mcCounter) >>> 0;
+  }
+
+  noteDeviceSeen(deviceId: number): void {
+    // At most one write a minute per device: last_seen is informational.
+    const now = Date.now();
+    if (now - (this.lastSeen.get(deviceId) ?? 0) < 60_000) return;
+    this.lastSeen.set(deviceId, now);
+    touchDevice(this.db, deviceId).catch((err: unknown) => this.logger.warn({ err }, 'could not record device activity'));
+  }
+
+  /** Queues the online update of each completed batch; they run one after another in the trainer. */
+  scheduleOnlineUpdates(batchIds: number[]): Promise<void> {
+    if (!this.autoTrain) return Promise.resolve();
+    const done = batchIds.map((id) => this.enqueueTraining(() => this.onlineUpdate(id)));
+    return Promise.all(done).then(() => undefined);
+  }
+
+  private enqueueTraining<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    const run = this.trainingChain.then(fn).catch((err: unknown) => {
+      this.lastTrainingError = err instanceof Error ? err.message : String(err);
+      this.logger.error({ err }, 'training job failed; the previous model version stays active');
+      return undefined;
+    });
+    this.trainingChain = run;
+    return run;
+  }
+
+  /** Resolves when no training job is queued or running (tests, shutdown). */
+  async idle(): Promise<void> {
+    let chain: Promise<unknown>;
+    do {
+      chain = this.trainingChain;
+      await chain;
+    } while (chain !== this.trainingChain);
+  }
+
+  /** Online update for one labelled batch: triplets from the batch against history, new version, counter + 1. */
+  async onlineUpdate(batchId: number): Promise<string | null> {
+    const batchRow = await this.db.get<{ trained_version: string | null }>('SELECT trained_version FROM batches WHERE id = ?', [batchId]);
+    if (!batchRow || batchRow.trained_version) return null;
+    const picks = await this.db.all<{ release_json: string; label: number }>(
+      `SELECT r.release_json, t.label FROM training_instances t JOIN records r ON r.id = t.release_id WHERE t.batch_id = ? AND t.label IS NOT NULL ORDER BY t.position`,
+      [batchId],
+    );
+    const batch = picks.map((p) => ({ release: JSON.parse(p.release_json) as Release, keeper: p.label === 1 }));
+    const history = (await latestLabelled(this.db, { excludeReleaseIds: batch.map((b) => b.release.id) })).map(({ release, keeper }) => ({ release, keeper }));
+    const state = await getBanditState(this.db);
+    const artifacts = await getArtifacts(this.db, state.activeVersion!);
+    if (!artifacts) throw new Error(`Active model version ${state.activeVersion} is missing.`);
+    const result = await this.trainer.online({ artifacts, batch, history, batchNumber: state.batchCount, newVersion: newVersionId(), seed: this.nextMcSeed() });
+    await this.db.transaction(async (q) => {
+      await insertVersion(q, result.artifacts, { kind: 'online', batchNumber: state.batchCount });
+      await setActiveVersion(q, result.artifacts.modelVersion, { incrementBatch: true });
+      await q.run('UPDATE batches SET trained_version = ? WHERE id = ?', [result.artifacts.modelVersion, batchId]);
+      await logDecision(q, 'online-update', { batchId, batchNumber: state.batchCount, version: result.artifacts.modelVersion, parent: artifacts.modelVersion, losses: result.losses, ms: result.ms });
+    });
+    this.logger.info(
+      { batchId, batchNumber: state.batchCount, version: result.artifacts.modelVersion, parent: artifacts.modelVersion, finalLoss: result.losses.at(-1), ms: result.ms },
+      'online update: new model version',
+    );
+    return result.artifacts.modelVersion;
+  }
+
+  async close(): Promise<void> {
+    await this.idle();
+    await this.trainer.close();
+    this.cached?.model.dispose();
+    this.cached = null;
+    await this.db.close();
+  }
+}

@@ -1,0 +1,213 @@
+// `keepers` (npx keepers … in a checkout; npm start = keepers start).
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { App, defaultDbFile } from './app';
+import { Db } from './db';
+import { createPairingCode, listDevices, revokeDevice, PAIRING_CODE_TTL_MS } from './auth';
+import { DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, startServer } from './server';
+import { createImportSink } from './importSink';
+import { createProgressBar, importFile, ImportError, IMPORT_FORMATS, type ImportFormat } from './import';
+import { fullTrain } from './fullTrain';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export const USAGE = `Usage: keepers <command> [options]     (in a checkout: npx keepers …)
+
+  start                 build the extension (npx wxt build), then serve; prints the next steps
+  serve                 serve the API at http://HOST:PORT/trpc (HOST 127.0.0.1, PORT 8787)
+  pair                  print a one-time pairing code (valid ${PAIRING_CODE_TTL_MS / 60000} min) for the extension's options page
+  import FILE [--as-keepers] [--kind collection|wantlist] [--format ${IMPORT_FORMATS.join('|')}] [--user NAME]
+                        import a Discogs collection CSV export, Discogs API JSON or the releases data dump
+                        (resumable: run the same command again after an interruption)
+  train [--epochs N] [--seed N]
+                        retrain from all labels; promoted only if not worse on held-out labels
+  devices list | devices revoke ID
+  sim …                 the simulator (same options as npm run sim)
+
+Environment: KEEPERS_DB (database file, default ${defaultDbFile()}), PORT, HOST,
+KEEPERS_MAX_BODY_BYTES, LOG_LEVEL.`;
+
+function fail(message: string): never {
+  process.stderr.write(`keepers: ${message}\n`);
+  process.exit(1);
+}
+
+async function serve(): Promise<void> {
+  const dbFile = defaultDbFile();
+  const app = await App.create({ dbFile, trainer: 'worker' });
+  const port = process.env.PORT ? Number(process.env.PORT) : DEFAULT_PORT;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`PORT must be a port number, got ${process.env.PORT}`);
+  const maxBodyBytes = process.env.KEEPERS_MAX_BODY_BYTES ? Number(process.env.KEEPERS_MAX_BODY_BYTES) : DEFAULT_MAX_BODY_BYTES;
+  const server = await startServer(app, { port, host: process.env.HOST ?? DEFAULT_HOST, maxBodyBytes }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'EADDRINUSE') fail(`port ${port} is in use: is another keepers server running? Set PORT to use another one.`);
+    throw err;
+  });
+  app.logger.info({ url: server.url, database: dbFile }, `Discogs Keepers backend listening on ${server.url} (database ${dbFile})`);
+  const stop = async () => {
+    app.logger.info('shutting down (waiting for a running training job)');
+    await server.close();
+    await app.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+async function start(): Promise<void> {
+  process.stdout.write('Building the extension (npx wxt build)…\n');
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn('npx', ['wxt', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
+    child.on('exit', (c) => resolve(c ?? 1));
+    child.on('error', () => resolve(1));
+  });
+  if (code !== 0) fail('the extension build failed (see above); fix it or run `npx keepers serve` to start only the backend.');
+  await serve();
+  process.stdout.write(
+    [
+      '',
+      'Next steps:',
+      `  1. Chrome: open chrome://extensions, turn on Developer mode, "Load unpacked" → ${path.join(REPO_ROOT, '.output', 'chrome-mv3')}`,
+      '  2. In another terminal: npx keepers pair   (prints a one-time code)',
+      "  3. Paste the code in the extension's options page (backend URL http://127.0.0.1:" + (process.env.PORT ?? DEFAULT_PORT) + ')',
+      '  4. Import your Discogs collection export: npx keepers import ~/Downloads/<you>-collection-*.csv --as-keepers',
+      '',
+    ].join('\n'),
+  );
+}
+
+async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+  const db = await Db.open(defaultDbFile());
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+async function pair(): Promise<void> {
+  const { code, expiresAt } = await withDb((db) => createPairingCode(db));
+  process.stdout.write(`Pairing code for the extension's options page (one use, expires ${expiresAt}):\n${code}\n`);
+}
+
+async function devices(args: string[]): Promise<void> {
+  const [sub, id] = args;
+  if (sub === 'list' || sub === undefined) {
+    const rows = await withDb((db) => listDevices(db));
+    if (rows.length === 0) process.stdout.write('No devices paired yet: run `npx keepers pair`.\n');
+    for (const d of rows) {
+      process.stdout.write(`${d.id}\t${d.name}\tpaired ${d.createdAt}\tlast seen ${d.lastSeenAt ?? 'never'}${d.revokedAt ? `\tREVOKED ${d.revokedAt}` : ''}\n`);
+    }
+    return;
+  }
+  if (sub === 'revoke') {
+    const deviceId = Number(id);
+    if (!Number.isInteger(deviceId) || deviceId <= 0) fail('usage: keepers devices revoke DEVICE_ID (see keepers devices list)');
+    const done = await withDb((db) => revokeDevice(db, deviceId));
+    if (!done) fail(`no active device ${deviceId} (see keepers devices list)`);
+    process.stdout.write(`Revoked device ${deviceId}: its token no longer works.\n`);
+    return;
+  }
+  fail(`unknown devices command ${JSON.stringify(sub)}: use devices list or devices revoke ID`);
+}
+
+async function importCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { 'as-keepers': { type: 'boolean' }, kind: { type: 'string' }, format: { type: 'string' }, user: { type: 'string' } },
+  });
+  const file = positionals[0];
+  if (!file || positionals.length > 1) fail('usage: keepers import FILE [--as-keepers] [--kind collection|wantlist] [--format FORMAT]');
+  const kind = values.kind;
+  if (kind !== undefined && kind !== 'collection' && kind !== 'wantlist') fail(`--kind must be collection or wantlist, got ${kind}`);
+  const format = values.format as ImportFormat | undefined;
+  if (format !== undefined && !IMPORT_FORMATS.includes(format)) fail(`--format must be one of ${IMPORT_FORMATS.join(', ')}, got ${format}`);
+  const dbFile = defaultDbFile();
+  const ok = await withDb(async (db) => {
+    const sink = await createImportSink(db, file, { asKeepers: values['as-keepers'], kind });
+    try {
+      const result = await importFile(file, sink, { format, user: values.user, onProgress: createProgressBar(process.stderr, path.basename(file)) });
+      await sink.finish('done', { format: result.format, problems: result.problems.length });
+      for (const p of result.problems.slice(0, 20)) process.stderr.write(`${p.file}:${p.line}: ${p.message}\n`);
+      if (result.problems.length > 20) process.stderr.write(`… ${result.problems.length - 20} more problems\n`);
+      const labels = values['as-keepers'] ? ' as keeper labels' : '';
+      process.stdout.write(
+        `Imported ${result.records - result.resumedFrom} records${labels} from ${file} (${result.format}` +
+          `${result.resumedFrom > 0 ? `, resumed after ${result.resumedFrom}` : ''}; ${result.problems.length} problem rows skipped) into ${dbFile}\n`,
+      );
+      return true;
+    } catch (err) {
+      await sink.finish('failed');
+      if (err instanceof ImportError) {
+        process.stderr.write(`keepers: ${err.message}\nRecords committed before the error are kept; run the same command again to resume.\n`);
+        return false;
+      }
+      throw err;
+    }
+  });
+  if (!ok) process.exit(1);
+}
+
+async function train(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { epochs: { type: 'string' }, seed: { type: 'string' } } });
+  const epochs = values.epochs ? Number(values.epochs) : undefined;
+  if (epochs !== undefined && (!Number.isInteger(epochs) || epochs < 1)) fail(`--epochs must be a positive whole number, got ${values.epochs}`);
+  const seed = values.seed ? Number(values.seed) : undefined;
+  const app = await App.create({ dbFile: defaultDbFile(), trainer: 'in-process', seed });
+  try {
+    const r = await fullTrain(app, { epochs });
+    const fmt = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(4));
+    process.stdout.write(
+      `Trained ${r.version} on ${r.trainSize} labels (held out ${r.holdoutSize}) in ${(r.ms / 1000).toFixed(1)} s: held-out log loss ${fmt(r.candidate.logLoss)}, AUC ${fmt(r.candidate.auc)}` +
+        (r.incumbent ? ` (active ${r.previous}: log loss ${fmt(r.incumbent.logLoss)}, AUC ${fmt(r.incumbent.auc)})` : '') +
+        `\n${r.promoted ? `Promoted: ${r.version} is now the active model.` : `Not promoted (worse on held-out labels): ${r.previous} stays active; ${r.version} is kept as rejected.`}\n`,
+    );
+  } finally {
+    await app.close();
+  }
+}
+
+function sim(args: string[]): Promise<void> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'shared', 'sim', 'cli.ts'), ...args], { cwd: process.cwd(), stdio: 'inherit' });
+    child.on('exit', (code) => {
+      process.exitCode = code ?? 1;
+      resolve();
+    });
+  });
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'start':
+      return start();
+    case 'serve':
+      return serve();
+    case 'pair':
+      return pair();
+    case 'import':
+      return importCommand(rest);
+    case 'train':
+      return train(rest);
+    case 'devices':
+      return devices(rest);
+    case 'sim':
+      return sim(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return;
+    default:
+      fail(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`keepers: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,51 @@
+// Full training (`keepers train`): a fresh model trained on every label (latest per record) in curriculum
+// order, compared with the active version on held-out labels, and promoted only if it is not worse.
+// The new version is stored either way (status 'rejected' when not promoted) so the decision can be audited.
+import type { App } from './app';
+import { getArtifacts, getBanditState, insertVersion, logDecision, newVersionId, setActiveVersion } from './models';
+import { latestLabelled } from './labels';
+import type { Evaluation } from './training/evaluate';
+
+export interface FullTrainReport {
+  version: string;
+  previous: string | null;
+  promoted: boolean;
+  trainSize: number;
+  holdoutSize: number;
+  candidate: Evaluation;
+  incumbent: Evaluation | null;
+  ms: number;
+}
+
+export async function fullTrain(app: App, opts: { epochs?: number; holdoutFraction?: number } = {}): Promise<FullTrainReport> {
+  const labelled = (await latestLabelled(app.db)).map(({ release, keeper }) => ({ release, keeper }));
+  if (labelled.length === 0) throw new Error('No labels yet: label a batch or import your collection with --as-keepers first.');
+  const state = await getBanditState(app.db);
+  const current = state.activeVersion ? await getArtifacts(app.db, state.activeVersion) : null;
+  const result = await app.trainer.full({ current, labelled, newVersion: newVersionId(), seed: app.seed, epochs: opts.epochs, holdoutFraction: opts.holdoutFraction });
+  await app.db.transaction(async (q) => {
+    await insertVersion(q, result.artifacts, { kind: 'full', status: result.promote ? 'ready' : 'rejected' });
+    // Only promote over the version we compared against: a rollback or online update meanwhile wins.
+    if (result.promote && (await getBanditState(q)).activeVersion === state.activeVersion) await setActiveVersion(q, result.artifacts.modelVersion);
+    await logDecision(q, 'full-training', {
+      version: result.artifacts.modelVersion,
+      previous: state.activeVersion,
+      promoted: result.promote,
+      candidate: result.candidate,
+      incumbent: result.incumbent,
+      trainSize: result.trainSize,
+      holdoutSize: result.holdoutSize,
+    });
+  });
+  app.logger.info({ version: result.artifacts.modelVersion, promoted: result.promote, candidate: result.candidate, incumbent: result.incumbent }, 'full training done');
+  return {
+    version: result.artifacts.modelVersion,
+    previous: state.activeVersion,
+    promoted: result.promote,
+    trainSize: result.trainSize,
+    holdoutSize: result.holdoutSize,
+    candidate: result.candidate,
+    incumbent: result.incumbent,
+    ms: result.ms,
+  };
+}

@@ -1,0 +1,49 @@
+// "Why shown?" reasons (DESIGN §8) through shared/explain, fed with the model's own evidence: embeddings
+// of the record and of the labelled records (nearest neighbours) and occlusion deltas (how much the
+// keep-probability changes when the artist, label, styles, … are removed).
+import type { KeepersModel } from '../shared/model';
+import { predict } from '../shared/model';
+import { encodeReleases } from '../shared/features';
+import { explainRecord, occlusionVariants, type Occlusion, type Reason } from '../shared/explain';
+import type { Release } from '../shared/schemas';
+import { embedReleases } from './scoring';
+
+export type { Reason };
+
+export interface ScoredItem {
+  release: Release;
+  strategy: 'exploit' | 'explore' | 'none';
+  mean: number;
+  uncertainty: number;
+  aleatoric: number;
+}
+
+/** Labelled records embedded as neighbour candidates (the most recent ones): bounds the cost per batch. */
+const MAX_LABELLED = 2000;
+
+/** Occlusion deltas with dropout off: a deterministic score, so the deltas are not Monte-Carlo noise. */
+function occlusions(model: KeepersModel, releases: Release[]): Occlusion[][] {
+  const variants = releases.map((r) => occlusionVariants(r));
+  const rows = [...releases, ...variants.flat().map((v) => v.release)];
+  const probs = predict(model, encodeReleases(rows), { samples: 1, dropout: false }).map((p) => p.mean);
+  let next = releases.length;
+  return variants.map((vs, i) =>
+    vs.map((v) => ({ feature: v.feature, detail: v.detail, delta: probs[i]! - probs[next++]! })),
+  );
+}
+
+export function reasonsFor(model: KeepersModel, items: ScoredItem[], labelled: { release: Release; keeper: boolean }[]): Reason[][] {
+  if (items.length === 0) return [];
+  const recent = labelled.slice(-MAX_LABELLED);
+  const labelledEmb = embedReleases(model, recent.map((l) => l.release));
+  const itemEmb = embedReleases(model, items.map((i) => i.release));
+  const labelledInput = recent.map((l, i) => ({ release: l.release, keeper: l.keeper, embedding: Array.from(labelledEmb[i]!) }));
+  const occ = occlusions(model, items.map((i) => i.release));
+  return items.map((item, i) =>
+    explainRecord({
+      target: { release: item.release, mean: item.mean, uncertainty: item.uncertainty, aleatoric: item.aleatoric, embedding: Array.from(itemEmb[i]!), strategy: item.strategy },
+      labelled: labelledInput,
+      occlusion: occ[i],
+    }),
+  );
+}

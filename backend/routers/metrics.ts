@@ -1,0 +1,6 @@
+import { authedProcedure, router } from '../trpc';
+import { metricsSummary } from '../metrics';
+
+export const metricsRouter = router({
+  summary: authedProcedure.query(({ ctx }) => metricsSummary(ctx.app)),
+});

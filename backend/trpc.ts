@@ -1,0 +1,95 @@
+// tRPC setup: context (services + the calling device), procedures, and readable validation errors.
+import { initTRPC, TRPCError } from '@trpc/server';
+import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone';
+import { ZodError } from 'zod';
+import type { Device } from './auth';
+import { deviceForToken, touchDevice } from './auth';
+import type { App } from './app';
+
+export interface Context {
+  app: App;
+  device: Device | null;
+}
+
+/** Context for a call with an optional bearer token (used by the HTTP adapter and by tests' createCaller). */
+export async function createContextForToken(app: App, token: string | null | undefined): Promise<Context> {
+  const device = await deviceForToken(app.db, token);
+  if (device) app.noteDeviceSeen(device.id);
+  return { app, device };
+}
+
+export function bearerToken(header: string | string[] | undefined): string | null {
+  const value = Array.isArray(header) ? header[0] : header;
+  const match = value?.match(/^Bearer\s+(\S+)\s*$/i);
+  return match?.[1] ?? null;
+}
+
+export function httpContextFactory(app: App) {
+  return ({ req }: CreateHTTPContextOptions): Promise<Context> => createContextForToken(app, bearerToken(req.headers.authorization));
+}
+
+/** "records[0].id: Invalid input: expected number, received string; …" from zod (or any standard-schema) issues. */
+export function readableIssues(issues: ReadonlyArray<{ path?: ReadonlyArray<PropertyKey | { key: PropertyKey }>; message: string }>): string {
+  return issues
+    .slice(0, 10)
+    .map((issue) => {
+      const parts = (issue.path ?? []).map((p) => (typeof p === 'object' ? p.key : p));
+      const where = parts.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
+      return where ? `${where}: ${issue.message}` : issue.message;
+    })
+    .join('; ')
+    .concat(issues.length > 10 ? ` (and ${issues.length - 10} more problems)` : '');
+}
+
+function issuesOf(cause: unknown): ReadonlyArray<{ path?: ReadonlyArray<PropertyKey>; message: string }> | null {
+  if (cause instanceof ZodError) return cause.issues;
+  if (cause && typeof cause === 'object' && Array.isArray((cause as { issues?: unknown }).issues)) {
+    return (cause as { issues: { path?: PropertyKey[]; message: string }[] }).issues;
+  }
+  return null;
+}
+
+const t = initTRPC.context<Context>().create({
+  errorFormatter({ shape, error }) {
+    const issues = issuesOf(error.cause);
+    const message =
+      error.code === 'PAYLOAD_TOO_LARGE'
+        ? 'Request body too large: send fewer records or labels per call (the limit is KEEPERS_MAX_BODY_BYTES, default 8 MiB).'
+        : shape.message;
+    return {
+      ...shape,
+      message,
+      data: {
+        ...shape.data,
+        // Never leak stack traces to the extension.
+        stack: undefined,
+        issues: issues ? issues.map((i) => ({ path: (i.path ?? []).map(String), message: i.message })) : null,
+      },
+    };
+  },
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/**
+ * Wraps the input parser (it must run before `.input()`): tRPC reports a failed zod parse with the raw
+ * JSON of the issues as message; this turns it into one readable line, over HTTP and through createCaller.
+ */
+const readableInputErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.code === 'BAD_REQUEST') {
+    const issues = issuesOf(result.error.cause);
+    if (issues) throw new TRPCError({ code: 'BAD_REQUEST', message: `Invalid input: ${readableIssues(issues)}`, cause: result.error.cause });
+  }
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(readableInputErrors);
+
+export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.device) {
+    throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Missing, unknown or revoked device token: pair this device (`npx keepers pair`) and send Authorization: Bearer <token>.' });
+  }
+  return next({ ctx: { ...ctx, device: ctx.device } });
+});
