@@ -2,7 +2,6 @@
 // re-save (index column, "Catalognum", "DateAdded"), an R re-save ("Catalog.", "Date.Added", NA,
 // day-first dates, CRLF, blank padding rows of commas). Streamed through csv-parse.
 import { parse } from 'csv-parse';
-import { Readable } from 'node:stream';
 import { parseRelease, type ReleaseInput } from '../../shared/schemas';
 import type { TextSource } from './source';
 import { ImportError, errorMessage, ratingFrom, type ReadEvent } from './types';
@@ -67,49 +66,71 @@ function cell(row: readonly string[], index: number | undefined): string | null 
   return v === '' || v === 'NA' || v === 'NaN' || v === 'NULL' ? null : v;
 }
 
-/** Physical carriers the export folds into its format text ("2xLP, Album") → Discogs' format name. */
+/**
+ * Carriers as the export writes them ("2xLP", "Cass") → Discogs' format name. The export folds the
+ * format name into its descriptions: 'LP' is a description of the format 'Vinyl', 'CD' is a format.
+ */
 const MEDIA_NAMES: Record<string, string> = {
   LP: 'Vinyl',
   '12"': 'Vinyl',
   '10"': 'Vinyl',
   '7"': 'Vinyl',
-  Flexi: 'Vinyl',
+  '11"': 'Vinyl',
+  '9"': 'Vinyl',
+  Vinyl: 'Vinyl',
+  Flexi: 'Flexi-disc',
+  'Flexi-disc': 'Flexi-disc',
+  Lathe: 'Lathe Cut',
+  'Lathe Cut': 'Lathe Cut',
+  Acetate: 'Acetate',
+  Shellac: 'Shellac',
   Cass: 'Cassette',
+  Cassette: 'Cassette',
+  MC: 'Cassette',
+  DAT: 'DAT',
+  '8-Trk': '8-Track Cartridge',
+  '8-Track Cartridge': '8-Track Cartridge',
+  Reel: 'Reel-To-Reel',
+  'Reel-To-Reel': 'Reel-To-Reel',
+  CD: 'CD',
+  CDr: 'CDr',
+  CDV: 'CDV',
+  SACD: 'SACD',
+  'Hybrid SACD': 'SACD',
   DVD: 'DVD',
   DVDr: 'DVDr',
   'Blu-ray': 'Blu-ray',
-  SACD: 'SACD',
-  CD: 'CD',
-  CDr: 'CDr',
   MiniDisc: 'Minidisc',
   Minidisc: 'Minidisc',
-  File: 'File',
-  Shellac: 'Shellac',
-  'Box Set': 'Box Set',
-  '8-Trk': '8-Track Cartridge',
-  Reel: 'Reel-To-Reel',
   VHS: 'VHS',
+  File: 'File',
+  'Box Set': 'Box Set',
+  'All Media': 'All Media',
 };
 
 /**
  * "2xLP, Album, Ltd + CD, Single" → [{ name: 'Vinyl', qty: 2, descriptions: ['LP', 'Album', 'Ltd'] },
- * { name: 'CD', qty: 1, descriptions: ['Single'] }]. The export writes one group per format joined by " + ".
+ * { name: 'CD', qty: 1, descriptions: ['Single'] }]. The export joins formats with " + "; a group that
+ * starts with no carrier ("+ Album, Ltd": descriptions for all media) belongs to the format before it.
  */
 export function formatsFromCsv(text: string | null): { name: string; qty: number; descriptions: string[] }[] {
   if (!text) return [];
-  return text
-    .split(' + ')
-    .map((group) => group.split(',').map((t) => t.trim()).filter((t) => t.length > 0))
-    .filter((tokens) => tokens.length > 0)
-    .map((tokens) => {
-      const m = /^(\d+)\s*x\s*(.+)$/.exec(tokens[0] ?? '');
-      const qty = m ? Number(m[1]) : 1;
-      const carrier = m ? (m[2] ?? '') : (tokens[0] ?? '');
-      const name = MEDIA_NAMES[carrier];
-      // 'LP' is a description of the format 'Vinyl' in Discogs' data; 'CD' is the format itself.
-      const descriptions = name === undefined || name !== carrier ? [carrier, ...tokens.slice(1)] : tokens.slice(1);
-      return { name: name ?? carrier, qty, descriptions };
-    });
+  const formats: { name: string; qty: number; descriptions: string[] }[] = [];
+  for (const group of text.split(' + ')) {
+    const tokens = group.split(',').map((t) => t.trim()).filter((t) => t.length > 0);
+    if (tokens.length === 0) continue;
+    const m = /^(\d+)\s*x\s*(.+)$/.exec(tokens[0] ?? '');
+    const carrier = m ? (m[2] ?? '') : (tokens[0] ?? '');
+    const name = MEDIA_NAMES[carrier];
+    const previous = formats[formats.length - 1];
+    if (name === undefined && !m && previous) {
+      previous.descriptions.push(...tokens);
+      continue;
+    }
+    const descriptions = name === undefined || name === carrier ? tokens.slice(1) : [carrier, ...tokens.slice(1)];
+    formats.push({ name: name ?? carrier, qty: m ? Number(m[1]) : 1, descriptions });
+  }
+  return formats;
 }
 
 /** "A, B" labels with "a1, b1" catalogue numbers; paired only when the counts agree (a catno may contain a comma). */
@@ -165,88 +186,132 @@ export function dateFromCsv(text: string | null, state: { slashOrder: SlashOrder
 
 const CSV_FIELD_NAMES: Record<string, string> = { id: 'release_id', lowestPrice: 'lowest' };
 
+/** Physical lines a raw CSV record spans ("a,b\r\n" is one, a quoted field with a newline adds one). */
+function linesSpanned(raw: string): number {
+  const breaks = raw.match(/\r\n|\r|\n/g)?.length ?? 0;
+  return Math.max(1, /[\r\n]$/.test(raw) ? breaks : breaks + 1);
+}
+
+type RawEvent = { line: number; row: string[] } | { line: number; error: string };
+
 export async function* readCollectionCsv(source: TextSource): AsyncGenerator<ReadEvent> {
-  const skipped: { line: number; message: string }[] = [];
+  // csv-parse calls on_record and on_skip synchronously and in file order, so the line numbers are
+  // counted here from each record's raw text (its own `info.lines` drifts after CRLF inside quotes).
+  const queue: RawEvent[] = [];
+  let nextLine = 1;
+  let lastSkip: { line: number; raw: string } | null = null;
   const parser = parse({
-    info: true,
+    raw: true,
     relax_column_count: true,
     skip_records_with_error: true,
-    on_skip: (err) => {
-      // Broken quoting: csv-parse skips the record and tells us where.
-      skipped.push({ line: typeof err?.lines === 'number' ? err.lines : 0, message: `malformed CSV row: ${err?.message ?? 'unreadable'}` });
+    on_record: (rec: string[] | { record: string[]; raw: string }) => {
+      // With `raw: true` the record arrives as { record, raw }.
+      const row = Array.isArray(rec) ? rec : rec.record;
+      const raw = Array.isArray(rec) ? '' : rec.raw;
+      queue.push({ line: nextLine, row });
+      nextLine += linesSpanned(raw);
+      lastSkip = null;
+      return null; // consumed here: nothing is buffered in the stream
+    },
+    on_skip: (err, raw = '') => {
+      // After a broken quote csv-parse may report the same record again with a longer raw text.
+      if (lastSkip !== null && raw.startsWith(lastSkip.raw)) {
+        lastSkip.raw = raw;
+        nextLine = lastSkip.line + linesSpanned(raw);
+        return undefined;
+      }
+      lastSkip = { line: nextLine, raw };
+      queue.push({ line: nextLine, error: `malformed CSV row: ${(err?.message ?? 'unreadable').replace(/ at line \d+/, '')}` });
+      nextLine += linesSpanned(raw);
       return undefined;
     },
   });
-  const input = Readable.from(source.chunks());
-  input.on('error', (err) => parser.destroy(err));
-  input.pipe(parser);
+  const write = (chunk: string) =>
+    new Promise<void>((resolve, reject) => parser.write(chunk, (err) => (err ? reject(err) : resolve())));
 
   let columns: Partial<Record<CsvField, number>> | null = null;
-  let previousEnd = 0;
   const dates = { slashOrder: null as SlashOrder | null };
-  try {
-    for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      while (skipped.length > 0) yield { problem: skipped.shift()! };
-      const line = previousEnd + 1;
-      previousEnd = rec.info.lines;
-      const row = rec.record;
-      if (columns === null) {
-        columns = mapHeader(row);
-        if (columns.releaseId === undefined) {
-          throw new ImportError(
-            `${source.file}:${line}: not a Discogs collection export: no release_id column in the header (found: ${row.join(', ')})`,
-            source.file,
-            line,
-          );
-        }
-        continue;
-      }
-      // Padding rows (",,,,,") and empty lines carry nothing: not a problem.
-      if (row.every((v) => v.trim() === '' || v.trim() === 'NA')) continue;
-      const idText = cell(row, columns.releaseId);
-      if (idText === null) {
-        yield { problem: { line, message: 'no release_id in this row' } };
-        continue;
-      }
-      if (!/^\d+$/.test(idText) || Number(idText) <= 0) {
-        yield { problem: { line, message: `release_id ${JSON.stringify(idText)} is not a positive whole number` } };
-        continue;
-      }
-      try {
-        const releasedText = cell(row, columns.released);
-        // Some re-saves write free text here ("Unknown"): keep the row, drop the date.
-        const released = releasedText !== null && /^\d{4}(?:-\d{2}(?:-\d{2})?)?$/.test(releasedText) ? releasedText : null;
-        const input: ReleaseInput = {
-          id: Number(idText),
-          masterId: null,
-          title: cell(row, columns.title) ?? '',
-          artists: cell(row, columns.artist) ?? [],
-          labels: labelsFromCsv(cell(row, columns.label), cell(row, columns.catno)),
-          year: released !== null && /^\d{4}/.test(released) ? Number(released.slice(0, 4)) : null,
-          released,
-          country: null,
-          genres: [],
-          styles: [],
-          formats: formatsFromCsv(cell(row, columns.format)),
-          community: null,
-          lowestPrice: cell(row, columns.lowestPrice),
-          thumb: null,
-        };
-        const release = parseRelease(input, 'CSV row', CSV_FIELD_NAMES);
-        const addedText = cell(row, columns.dateAdded);
-        const dateAdded = dateFromCsv(addedText, dates);
-        if (addedText !== null && dateAdded === null) {
-          yield { problem: { line, message: `Date Added ${JSON.stringify(addedText)} is not a date; the row is imported without it` } };
-        }
-        yield { item: { line, release, listKind: 'collection', dateAdded, rating: ratingFrom(cell(row, columns.rating)) } };
-      } catch (err) {
-        yield { problem: { line, message: errorMessage(err) } };
-      }
+  const toEvents = function* (ev: RawEvent): Generator<ReadEvent> {
+    if ('error' in ev) {
+      yield { problem: { line: ev.line, message: ev.error } };
+      return;
     }
-    while (skipped.length > 0) yield { problem: skipped.shift()! };
+    const { line, row } = ev;
+    if (columns === null) {
+      columns = mapHeader(row);
+      if (columns.releaseId === undefined) {
+        throw new ImportError(
+          `${source.file}:${line}: not a Discogs collection export: no release_id column in the header (found: ${row.join(', ')})`,
+          source.file,
+          line,
+        );
+      }
+      return;
+    }
+    yield* rowEvents(row, line, columns, dates);
+  };
+
+  try {
+    for await (const chunk of source.chunks()) {
+      await write(chunk);
+      for (const ev of queue.splice(0)) yield* toEvents(ev);
+    }
+    await new Promise<void>((resolve, reject) => {
+      parser.once('error', reject);
+      parser.end(resolve);
+    });
+    for (const ev of queue.splice(0)) yield* toEvents(ev);
     if (columns === null) throw new ImportError(`${source.file}: the file is empty (no CSV header)`, source.file, 1);
   } finally {
-    input.destroy();
     parser.destroy();
+  }
+}
+
+function* rowEvents(
+  row: string[],
+  line: number,
+  columns: Partial<Record<CsvField, number>>,
+  dates: { slashOrder: SlashOrder | null },
+): Generator<ReadEvent> {
+  // Padding rows (",,,,,") and empty lines carry nothing: not a problem.
+  if (row.every((v) => v.trim() === '' || v.trim() === 'NA')) return;
+  const idText = cell(row, columns.releaseId);
+  if (idText === null) {
+    yield { problem: { line, message: 'no release_id in this row' } };
+    return;
+  }
+  if (!/^\d+$/.test(idText) || Number(idText) <= 0) {
+    yield { problem: { line, message: `release_id ${JSON.stringify(idText)} is not a positive whole number` } };
+    return;
+  }
+  try {
+    const releasedText = cell(row, columns.released);
+    // Some re-saves write free text here ("Unknown"): keep the row, drop the date.
+    const released = releasedText !== null && /^\d{4}(?:-\d{2}(?:-\d{2})?)?$/.test(releasedText) ? releasedText : null;
+    const input: ReleaseInput = {
+      id: Number(idText),
+      masterId: null,
+      title: cell(row, columns.title) ?? '',
+      artists: cell(row, columns.artist) ?? [],
+      labels: labelsFromCsv(cell(row, columns.label), cell(row, columns.catno)),
+      year: released !== null ? Number(released.slice(0, 4)) : null,
+      released,
+      country: null,
+      genres: [],
+      styles: [],
+      formats: formatsFromCsv(cell(row, columns.format)),
+      community: null,
+      lowestPrice: cell(row, columns.lowestPrice),
+      thumb: null,
+    };
+    const release = parseRelease(input, 'CSV row', CSV_FIELD_NAMES);
+    const addedText = cell(row, columns.dateAdded);
+    const dateAdded = dateFromCsv(addedText, dates);
+    if (addedText !== null && dateAdded === null) {
+      yield { problem: { line, message: `Date Added ${JSON.stringify(addedText)} is not a date; the row is imported without it` } };
+    }
+    yield { item: { line, release, listKind: 'collection', dateAdded, rating: ratingFrom(cell(row, columns.rating)) } };
+  } catch (err) {
+    yield { problem: { line, message: errorMessage(err) } };
   }
 }
