@@ -1,0 +1,350 @@
+// The content side end to end in jsdom: extraction -> one scoreRecords batch -> badges and add-ons.
+// The background is replaced by a recording KeepersApi (the real one is tested in Chromium by tests/e2e).
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PageRecord, Reason, RecordScore } from '../../extension/core/messaging';
+import {
+  ALL_FEATURES, recordBadges, startKeepers, STRATEGY_TEXT, type ContentFeature, type KeepersApi, type KeepersRunner,
+} from '../../extension/features';
+import { loadFixture, type FixtureName } from '../fixtures/discogs-pages/pages';
+
+/** Stands in for the background: scores from a table or a rule, records every message. */
+class RecordingApi implements KeepersApi {
+  scoreBatches: PageRecord[][] = [];
+  labels: Array<{ releaseId: number; keeper: boolean }> = [];
+  explained: number[] = [];
+  failScoring = false;
+  failLabels = false;
+  toggles: Record<string, boolean> = {};
+  reasons: Reason[] = [{ kind: 'similar-keepers', text: 'Like 2 records you kept: Coastal, Lantern', releaseIds: [1000051, 1000020] }];
+  private pendingLabel: Array<() => void> = [];
+
+  constructor(private readonly scoreOf: (id: number) => Omit<RecordScore, 'releaseId'>) {}
+
+  async scoreRecords(records: PageRecord[]): Promise<{ items: RecordScore[] }> {
+    this.scoreBatches.push(records);
+    if (this.failScoring) throw new Error('Could not establish connection. Receiving end does not exist.');
+    return { items: records.map((r) => ({ releaseId: r.releaseId, ...this.scoreOf(r.releaseId) })) };
+  }
+
+  async explainRecord(releaseId: number): Promise<{ reasons: Reason[] }> {
+    this.explained.push(releaseId);
+    return { reasons: this.reasons };
+  }
+
+  submitLabel(releaseId: number, keeper: boolean): Promise<{ queued: number }> {
+    this.labels.push({ releaseId, keeper });
+    return new Promise((resolve, reject) => {
+      this.pendingLabel.push(() => (this.failLabels ? reject(new Error('queue full')) : resolve({ queued: this.labels.length })));
+    });
+  }
+
+  /** Lets the background answer the label messages sent so far. */
+  answerLabels(): void {
+    for (const answer of this.pendingLabel.splice(0)) answer();
+  }
+
+  async getFeatureToggles(): Promise<Record<string, boolean>> {
+    return this.toggles;
+  }
+}
+
+/** Exploit when id % 4 is 1, explore when 0, none otherwise; mean/uncertainty from the id. */
+function ruleScore(id: number): Omit<RecordScore, 'releaseId'> {
+  const strategy = id % 4 === 1 ? 'exploit' : id % 4 === 0 ? 'explore' : 'none';
+  return { strategy, mean: (id % 97) / 100, uncertainty: (id % 13) / 100, aleatoric: 0.05 };
+}
+
+const controllers: AbortController[] = [];
+afterEach(() => {
+  for (const c of controllers.splice(0)) c.abort();
+});
+
+async function settle(runner: KeepersRunner): Promise<void> {
+  // Mutation observer callbacks and the debounce timer run before the pass they schedule.
+  for (let i = 0; i < 3; i++) {
+    await new Promise((r) => setTimeout(r, 15));
+    await runner.idle();
+  }
+}
+
+async function open(name: FixtureName, api: KeepersApi, features?: readonly ContentFeature[]) {
+  const dom = loadFixture(name);
+  const doc = dom.window.document;
+  const reports: Array<[string, unknown]> = [];
+  const controller = new dom.window.AbortController();
+  controllers.push(controller);
+  const runner = startKeepers({
+    doc, api, signal: controller.signal, features, debounceMs: 5, navigationPollMs: 10,
+    report: (id, error) => reports.push([id, error]),
+  });
+  await settle(runner);
+  return { dom, doc, runner, reports, controller };
+}
+
+function hosts(doc: Document): HTMLElement[] {
+  return Array.from(doc.querySelectorAll<HTMLElement>('[data-keepers-badge]'));
+}
+
+function shadowText(host: Element): string {
+  return (host.shadowRoot?.querySelector('.badge')?.textContent ?? '').replace(/\s+/g, ' ').trim();
+}
+
+function badgeParts(host: Element): { text: string; prob: string } {
+  const root = host.shadowRoot;
+  return { text: root?.querySelector('.text')?.textContent ?? '', prob: root?.querySelector('.prob')?.textContent ?? '' };
+}
+
+describe('record badges', () => {
+  it('badges every listing row from ONE scoreRecords call, with the score in data attributes', async () => {
+    const api = new RecordingApi(ruleScore);
+    const { doc } = await open('marketplace-list.html', api);
+    expect(api.scoreBatches).toHaveLength(1);
+    expect(api.scoreBatches[0]?.map((r) => r.releaseId)).toEqual([1000001, 1000051, 1000060, 1000020]);
+
+    const badges = hosts(doc);
+    expect(new Set(badges.map((b) => b.dataset.strategy))).toEqual(new Set(['exploit', 'explore', 'none']));
+    expect(badges.map((b) => Number(b.dataset.releaseId))).toEqual([1000001, 1000051, 1000060, 1000020]);
+    for (const badge of badges) {
+      const expected = ruleScore(Number(badge.dataset.releaseId));
+      expect(badge.tagName).toBe('SPAN');
+      expect(badge.dataset.strategy).toBe(expected.strategy);
+      expect(Number(badge.dataset.mean)).toBeCloseTo(expected.mean, 4);
+      expect(Number(badge.dataset.uncertainty)).toBeCloseTo(expected.uncertainty, 4);
+      expect(badge.shadowRoot?.mode).toBe('open');
+      // Each badge sits in its own listing row, after the title.
+      expect(badge.closest('tr.shortcut_navigable')?.querySelector('a.item_release_link, [data-release-id]')).not.toBeNull();
+      expect(badge.previousElementSibling?.tagName).toBe('STRONG');
+    }
+  });
+
+  it('shows "High-confidence keeper" / "Learning from this" with probability and uncertainty; nothing loud for none', async () => {
+    const api = new RecordingApi(ruleScore);
+    const { doc } = await open('marketplace-list.html', api);
+    const [exploit, explore, none] = [1000001, 1000060, 1000051].map((id) => doc.querySelector(`[data-keepers-badge][data-release-id="${id}"]`));
+    const expectedProb = (id: number) => `${Math.round(ruleScore(id).mean * 100)}% ± ${Math.round(ruleScore(id).uncertainty * 100)}`;
+    expect(badgeParts(exploit!)).toEqual({ text: STRATEGY_TEXT.exploit, prob: expectedProb(1000001) });
+    expect(badgeParts(explore!)).toEqual({ text: STRATEGY_TEXT.explore, prob: expectedProb(1000060) });
+    // 'none': no strategy words, just the probability beside a dot.
+    expect(badgeParts(none!)).toEqual({ text: '', prob: `${Math.round(ruleScore(1000051).mean * 100)}%` });
+    expect(none!.shadowRoot?.querySelector('.dot')).not.toBeNull();
+    expect(none!.shadowRoot?.querySelector('.badge')?.getAttribute('aria-label')).toMatch(/keep-probability \d+% ± \d+/);
+  });
+
+  it('adds badges only to rows added later (lazy loading, paging), in a second batch with only the new records', async () => {
+    const api = new RecordingApi(ruleScore);
+    const { doc, runner } = await open('marketplace-list.html', api);
+    const tbody = doc.querySelector('table.mpitems tbody')!;
+    const template = tbody.querySelector('tr')!;
+    const added = template.cloneNode(true) as HTMLTableRowElement;
+    // The clone carries the template row's badge: a row arriving from Discogs never has one.
+    added.querySelectorAll('[data-keepers-badge]').forEach((b) => b.remove());
+    added.querySelector('a.item_release_link')!.setAttribute('href', '/de/Tern-Estuary/release/1000070');
+    tbody.append(added);
+    await settle(runner);
+
+    expect(api.scoreBatches.map((b) => b.map((r) => r.releaseId))).toEqual([[1000001, 1000051, 1000060, 1000020], [1000070]]);
+    const rows = Array.from(doc.querySelectorAll('table.mpitems tbody tr'));
+    expect(rows.map((r) => r.querySelectorAll('[data-keepers-badge]').length)).toEqual([1, 1, 1, 1, 1]);
+    expect(added.querySelector('[data-keepers-badge]')?.getAttribute('data-release-id')).toBe('1000070');
+
+    // Unrelated DOM churn re-runs extraction but sends nothing and badges nothing twice.
+    doc.body.append(doc.createElement('div'));
+    await settle(runner);
+    expect(api.scoreBatches).toHaveLength(2);
+    expect(hosts(doc)).toHaveLength(5);
+  });
+
+  it('copes with removed rows and with a row re-used for another record', async () => {
+    const api = new RecordingApi(ruleScore);
+    const { doc, runner, reports } = await open('collection.html', api);
+    expect(hosts(doc)).toHaveLength(3);
+    doc.querySelector('[role="row"][aria-rowindex="2"]')?.remove();
+    // React re-uses a row element for a different record after filtering.
+    const reused = doc.querySelector('[role="row"][aria-rowindex="3"]')!;
+    reused.querySelector('[data-field="title"] a')!.setAttribute('href', '/release/1000080-Other');
+    await settle(runner);
+    expect(hosts(doc).map((h) => h.dataset.releaseId)).toEqual(['1000080', '1000060']);
+    expect(reused.querySelectorAll('[data-keepers-badge]')).toHaveLength(1);
+    expect(runner.badges.all()).toHaveLength(2);
+    expect(reports).toEqual([]);
+  });
+
+  it('renders nothing and throws nothing when the background does not answer; retries on the next change', async () => {
+    const api = new RecordingApi(ruleScore);
+    api.failScoring = true;
+    const { doc, runner, reports } = await open('search.html', api);
+    expect(hosts(doc)).toHaveLength(0);
+    expect(reports.map(([id]) => id)).toEqual(['scoreRecords']);
+    api.failScoring = false;
+    doc.querySelector('main')?.append(doc.createElement('p'));
+    await settle(runner);
+    expect(hosts(doc).map((h) => h.dataset.releaseId)).toEqual(['1000001', '1000010']);
+  });
+
+  it('a failing feature does not stop the others', async () => {
+    const api = new RecordingApi(ruleScore);
+    const broken: ContentFeature = { id: 'broken-badges', stage: 'badge', apply: () => { throw new Error('boom'); } };
+    const brokenAddon: ContentFeature = { id: 'broken-addon', stage: 'addon', apply: () => { throw new Error('bang'); } };
+    const [, header, why, labels] = ALL_FEATURES;
+    const { doc, reports } = await open('release.html', api, [broken, recordBadges, brokenAddon, header!, why!, labels!]);
+    expect(reports.map(([id]) => id).sort()).toEqual(['broken-addon', 'broken-badges']);
+    const all = hosts(doc);
+    expect(all.map((h) => h.dataset.releaseId)).toEqual(['1000001', '1000002', '1000003', '1000050', '1000051']);
+    for (const host of all) {
+      expect(host.shadowRoot?.querySelector('[data-keepers-why]')).not.toBeNull();
+      expect(host.shadowRoot?.querySelectorAll('[data-keepers-label-button]')).toHaveLength(2);
+    }
+  });
+
+  it('leaves page styles alone: no style or link elements, no changed style/class attributes in the page', async () => {
+    const api = new RecordingApi(ruleScore);
+    const dom = loadFixture('marketplace-list.html');
+    const doc = dom.window.document;
+    const snapshot = () => ({
+      sheets: doc.styleSheets.length,
+      styleNodes: doc.querySelectorAll('style, link[rel="stylesheet"]').length,
+      attrs: Array.from(doc.querySelectorAll('*'))
+        .filter((el) => el.closest('[data-keepers-badge]') === null)
+        .map((el) => `${el.tagName}|${el.getAttribute('style') ?? ''}|${el.getAttribute('class') ?? ''}`),
+      bodyStyle: dom.window.getComputedStyle(doc.body).fontFamily,
+    });
+    const before = snapshot();
+    const controller = new dom.window.AbortController();
+    controllers.push(controller);
+    const runner = startKeepers({ doc, api, signal: controller.signal, debounceMs: 5 });
+    await settle(runner);
+    expect(hosts(doc)).toHaveLength(4);
+    expect(snapshot()).toEqual(before);
+    // The badge's look lives in its shadow root.
+    for (const host of hosts(doc)) {
+      expect(host.getAttribute('style')).toBeNull();
+      expect(host.shadowRoot?.querySelector('style')?.textContent).toContain(':host');
+    }
+  });
+
+  it('respects the feature toggles from the options page', async () => {
+    const api = new RecordingApi(ruleScore);
+    api.toggles = { 'why-shown': false, 'release-header-badge': false };
+    const { doc } = await open('release.html', api);
+    const all = hosts(doc);
+    expect(all.some((h) => h.dataset.variant === 'header')).toBe(false);
+    expect(all.length).toBe(4);
+    expect(all.every((h) => h.shadowRoot?.querySelector('[data-keepers-why]') === null)).toBe(true);
+    expect(all.every((h) => h.shadowRoot?.querySelectorAll('[data-keepers-label-button]').length === 2)).toBe(true);
+  });
+
+  it('removes its badges when the content script is invalidated', async () => {
+    const api = new RecordingApi(ruleScore);
+    const { doc, controller } = await open('wantlist.html', api);
+    expect(hosts(doc)).toHaveLength(2);
+    controller.abort();
+    expect(hosts(doc)).toHaveLength(0);
+  });
+});
+
+describe('release header badge', () => {
+  it.each([
+    ['release.html', 1000001],
+    ['master.html', 1000001],
+    ['marketplace-release.html', 1000001],
+  ] as const)('%s has a header badge in its h1', async (name, id) => {
+    const api = new RecordingApi(ruleScore);
+    const { doc } = await open(name, api);
+    const header = doc.querySelector('h1 [data-keepers-badge]') as HTMLElement | null;
+    expect(header?.dataset).toMatchObject({ releaseId: String(id), variant: 'header', strategy: ruleScore(id).strategy });
+    // The page's own record is scored once, in the same batch as the rows.
+    expect(api.scoreBatches).toHaveLength(1);
+    expect(api.scoreBatches[0]?.filter((r) => r.releaseId === id)).toHaveLength(1);
+  });
+
+  it('follows in-page navigation to another release', async () => {
+    const api = new RecordingApi(ruleScore);
+    const { dom, doc, runner } = await open('release.html', api);
+    expect(doc.querySelector('h1 [data-keepers-badge]')?.getAttribute('data-release-id')).toBe('1000001');
+    // React navigation: new URL, same heading element, new JSON-LD.
+    dom.window.history.pushState({}, '', '/release/1000003-Nova-Lines-Afterglow');
+    doc.querySelector('#release_schema')!.textContent = JSON.stringify({ name: 'Afterglow (Reissue)', datePublished: 2016 });
+    doc.querySelector('#release-other-versions tbody tr:last-child')?.remove();
+    await settle(runner);
+    const header = doc.querySelectorAll('h1 [data-keepers-badge]');
+    expect(Array.from(header).map((h) => h.getAttribute('data-release-id'))).toEqual(['1000003']);
+    expect(api.scoreBatches).toHaveLength(2);
+    expect(api.scoreBatches[1]?.find((r) => r.releaseId === 1000003)?.release).toMatchObject({ title: 'Afterglow (Reissue)', year: 2016 });
+  });
+});
+
+describe('"Why shown?"', () => {
+  it('opens a popover with the reasons from explainRecord, as text, and closes with Escape', async () => {
+    const api = new RecordingApi(ruleScore);
+    api.reasons = [
+      { kind: 'similar-keepers', text: 'Like 2 records you kept: <img src=x onerror=alert(1)>' },
+      { kind: 'uncertainty', text: 'New artist: the model has seen no label for Tern yet' },
+    ];
+    const { doc, dom } = await open('wantlist.html', api);
+    const host = doc.querySelector('[data-keepers-badge][data-release-id="1000060"]')!;
+    const root = host.shadowRoot!;
+    const button = root.querySelector<HTMLButtonElement>('[data-keepers-why]')!;
+    const popover = root.getElementById(button.getAttribute('aria-controls')!)!;
+    expect(button.tagName).toBe('BUTTON');
+    expect(popover.hidden).toBe(true);
+
+    const rowClicks: Event[] = [];
+    host.closest('tr')!.addEventListener('click', (e) => rowClicks.push(e));
+    button.click();
+    expect(button.getAttribute('aria-expanded')).toBe('true');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(api.explained).toEqual([1000060]);
+    expect(Array.from(popover.querySelectorAll('li')).map((li) => li.textContent)).toEqual(api.reasons.map((r) => r.text));
+    expect(popover.querySelector('img')).toBeNull();
+    expect(rowClicks).toHaveLength(0);
+
+    popover.dispatchEvent(new dom.window.KeyboardEvent('keydown', { key: 'Escape', bubbles: true, composed: true }));
+    expect(popover.hidden).toBe(true);
+    expect(button.getAttribute('aria-expanded')).toBe('false');
+    expect(root.activeElement).toBe(button);
+
+    // Reopening uses the reasons already loaded.
+    button.click();
+    expect(popover.hidden).toBe(false);
+    expect(api.explained).toEqual([1000060]);
+  });
+});
+
+describe('label buttons', () => {
+  it('labels at once, on every badge of the release, and sends submitLabel', async () => {
+    const api = new RecordingApi(ruleScore);
+    const { doc, runner } = await open('search.html', api);
+    // The same release twice on the page.
+    const list = doc.querySelector('ul.cards_2PZkN')!;
+    list.append(list.children[2]!.cloneNode(true));
+    list.lastElementChild!.querySelectorAll('[data-keepers-badge]').forEach((b) => b.remove());
+    await settle(runner);
+    const badges = Array.from(doc.querySelectorAll<HTMLElement>('[data-keepers-badge][data-release-id="1000001"]'));
+    expect(badges).toHaveLength(2);
+
+    const keeper = badges[0]!.shadowRoot!.querySelector<HTMLButtonElement>('[data-keeper="true"]')!;
+    keeper.click();
+    // Before the background has answered:
+    expect(badges.map((b) => b.dataset.keepersLabel)).toEqual(['keeper', 'keeper']);
+    expect(keeper.getAttribute('aria-pressed')).toBe('true');
+    expect(badges[1]!.shadowRoot!.querySelector('[data-keeper="true"]')?.getAttribute('aria-pressed')).toBe('true');
+    expect(shadowText(badges[0]!)).toContain('Keeper');
+    expect(api.labels).toEqual([{ releaseId: 1000001, keeper: true }]);
+    api.answerLabels();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(badges[0]!.dataset.keepersLabel).toBe('keeper');
+  });
+
+  it('shows the previous state again when the label could not be queued', async () => {
+    const api = new RecordingApi(ruleScore);
+    api.failLabels = true;
+    const { doc, reports } = await open('label.html', api);
+    const badge = doc.querySelector<HTMLElement>('[data-keepers-badge][data-release-id="1000020"]')!;
+    badge.shadowRoot!.querySelector<HTMLButtonElement>('[data-keeper="false"]')!.click();
+    expect(badge.dataset.keepersLabel).toBe('not-keeper');
+    api.answerLabels();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(badge.dataset.keepersLabel).toBeUndefined();
+    expect(reports.map(([id]) => id)).toEqual(['label-buttons']);
+  });
+});
