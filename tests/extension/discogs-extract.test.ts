@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { JSDOM } from 'jsdom';
 import { describe, expect, it } from 'vitest';
 import { extractPage, parseFormats, splitListingTitle, cleanArtistName, parseCount } from '../../extension/discogs';
+import { parseRelease } from '../../shared/schemas';
 import { dataPath, hasData } from '../helpers/data';
 import { FIXTURE_PAGES, loadFixture, type FixtureName } from '../fixtures/discogs-pages/pages';
 
@@ -157,6 +158,17 @@ describe('extractors on fixture pages', () => {
     expect(page).toMatchObject({ kind: 'marketplace-release', releaseId: 1000001 });
     expect(header?.record.releaseId).toBe(1000001);
     expect(rows.map((r) => r.record.release.lowestPrice)).toEqual([24, 29.5, 35]);
+  });
+
+  it.each(Object.keys(FIXTURE_PAGES) as FixtureName[])('every record of %s is a valid Release for the background', (name) => {
+    const { header, rows } = extractFixture(name);
+    const targets = header ? [header, ...rows] : rows;
+    expect(targets.length).toBeGreaterThan(0);
+    for (const { record } of targets) {
+      const release = parseRelease({ ...record.release, masterId: record.masterId ?? null });
+      expect(release.id).toBe(record.releaseId);
+      expect(release.title.length).toBeGreaterThan(0);
+    }
   });
 
   it('hidden rows and rows the extension added are not records', () => {
