@@ -1,6 +1,6 @@
 // Page records → full releases, and the page's badge assignment (the same selectBatch as the popup).
 import { parseRelease, type Release } from '../../shared/schemas';
-import { explorationRate, selectBatch } from '../../shared/bandit/select';
+import { explorationRate, selectBatch } from '../../shared/bandit';
 import type { PageRecord, RecordScore } from './messaging';
 
 export const PAGE_BATCH_SIZE = 20;

@@ -2,7 +2,7 @@
 // applied at once, synced later), the popup's batches, pairing and sync. background.ts only wires it up.
 import { TRPCClientError } from '@trpc/client';
 import type { Release } from '../../shared/schemas';
-import { explorationRate } from '../../shared/bandit/select';
+import { explorationRate } from '../../shared/bandit';
 import { createBackendClient, describeBackendError, isUnauthorized, normaliseBackendUrl, type BackendClient } from './backendClient';
 import { explainLocally } from './explain';
 import { withDefaults } from './features';
