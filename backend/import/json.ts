@@ -29,11 +29,15 @@ export function itemFromListEntry(entry: unknown, listKind: ListKind, line: numb
   return { line, release, listKind, dateAdded: textOrNull(e.date_added), rating: ratingFrom(e.rating) };
 }
 
-/** Wantlist entries carry `/users/<u>/wants/<id>` as resource_url; collection entries an instance_id. */
-function listKindOfEntry(entry: Obj, fallback: ListKind): ListKind {
+/**
+ * The page an entry came from decides (`releases` or `wants`); a bare entry is a wantlist entry when its
+ * resource_url is `/users/<u>/wants/<id>`, a collection entry when it has an instance or folder id.
+ */
+function listKindOfEntry(entry: Obj, pageKind: ListKind): ListKind {
+  if (pageKind !== null) return pageKind;
   if (typeof entry.resource_url === 'string' && /\/wants\//.test(entry.resource_url)) return 'wantlist';
   if (entry.instance_id !== undefined || entry.folder_id !== undefined) return 'collection';
-  return fallback;
+  return null;
 }
 
 function keys(o: Obj): string {
