@@ -65,7 +65,7 @@ export class KeepersModel {
     const parts: tf.Tensor2D[] = [];
     for (let start = 0; start < enc.count; start += ENCODE_CHUNK) {
       const chunk = start === 0 && enc.count <= ENCODE_CHUNK ? enc : sliceRows(enc, start, Math.min(enc.count, start + ENCODE_CHUNK));
-      const inputs = toTensors(chunk);
+      const inputs = toTensors(chunk, this.config, this.weights);
       parts.push(tf.tidy(() => encode(this.weights, this.config, inputs)));
       disposeInputs(inputs);
     }

@@ -65,36 +65,84 @@ function w(weights: Weights, name: string): tf.Variable {
   return v;
 }
 
-/** The encoded arrays as tensors (the caller disposes them). */
+/**
+ * The encoded arrays as tensors (the caller disposes them). For training, ids (looked up with a
+ * WASM-trainable gradient). For inference, the looked-up vectors themselves, built in JS: WASM's
+ * GatherV2 copies element by element and was the slowest op of scoring (≈180 ms of 1000 records).
+ */
 export interface InputTensors {
   count: number;
-  chars: tf.Tensor1D; // [2n * NAME_LENGTH] int32: artist names, then label names
-  genreIds: tf.Tensor1D; // [n * MAX_GENRES] int32
+  /** Char ids of every convolution window, [2n · positions · convWidth]: artist names then label names. */
+  charWindows?: tf.Tensor1D;
+  /** Inference: the embedded windows, [2n · positions, convWidth · charEmbeddingDim]. */
+  charWindowVectors?: tf.Tensor2D;
+  genreIds?: tf.Tensor1D; // [n * MAX_GENRES] int32
+  genreVectors?: tf.Tensor2D; // inference: [n * MAX_GENRES, genreEmbeddingDim], padding rows zero
   genreMask: tf.Tensor2D; // [n, MAX_GENRES] 1 = a real id
-  styleIds: tf.Tensor1D;
+  styleIds?: tf.Tensor1D;
+  styleVectors?: tf.Tensor2D;
   styleMask: tf.Tensor2D;
   numeric: tf.Tensor2D; // [n, NUMERIC_FEATURES.length]
 }
 
-export function toTensors(enc: EncodedReleases): InputTensors {
+function windowIds(enc: EncodedReleases, k: number): Int32Array {
   const n = enc.count;
-  const chars = new Int32Array(2 * n * NAME_LENGTH);
-  chars.set(enc.artistChars, 0);
-  chars.set(enc.labelChars, n * NAME_LENGTH);
+  const positions = NAME_LENGTH - k + 1;
+  const windows = new Int32Array(2 * n * positions * k);
+  let o = 0;
+  for (const names of [enc.artistChars, enc.labelChars]) {
+    for (let r = 0; r < n; r++) {
+      const base = r * NAME_LENGTH;
+      for (let p = 0; p < positions; p++) {
+        for (let j = 0; j < k; j++) windows[o++] = names[base + p + j]!;
+      }
+    }
+  }
+  return windows;
+}
+
+/** Rows `ids` of a row-major [vocab, dim] table; id 0 (padding) gives zeros when zeroPadding. */
+function lookupRows(table: Float32Array, dim: number, ids: Int32Array, zeroPadding: boolean): Float32Array {
+  const out = new Float32Array(ids.length * dim);
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (zeroPadding && id === 0) continue;
+    out.set(table.subarray(id * dim, (id + 1) * dim), i * dim);
+  }
+  return out;
+}
+
+/** Tensors for `enc`; with `weights`, the inference form (looked-up vectors) instead of ids. */
+export function toTensors(enc: EncodedReleases, c: KeepersConfig, weights?: Weights): InputTensors {
+  const n = enc.count;
+  const windows = windowIds(enc, c.convWidth);
   const mask = (ids: Int32Array) => Float32Array.from(ids, (id) => (id > 0 ? 1 : 0));
-  return {
+  const common = {
     count: n,
-    chars: tf.tensor1d(chars, 'int32'),
-    genreIds: tf.tensor1d(enc.genreIds, 'int32'),
     genreMask: tf.tensor2d(mask(enc.genreIds), [n, MAX_GENRES]),
-    styleIds: tf.tensor1d(enc.styleIds, 'int32'),
     styleMask: tf.tensor2d(mask(enc.styleIds), [n, MAX_STYLES]),
     numeric: tf.tensor2d(enc.numeric, [n, NUMERIC_FEATURES.length]),
+  };
+  if (!weights) {
+    return {
+      ...common,
+      charWindows: tf.tensor1d(windows, 'int32'),
+      genreIds: tf.tensor1d(enc.genreIds, 'int32'),
+      styleIds: tf.tensor1d(enc.styleIds, 'int32'),
+    };
+  }
+  const table = (name: string) => w(weights, name).dataSync() as Float32Array;
+  const dc = c.charEmbeddingDim;
+  return {
+    ...common,
+    charWindowVectors: tf.tensor2d(lookupRows(table('charEmbedding'), dc, windows, false), [windows.length / c.convWidth, c.convWidth * dc]),
+    genreVectors: tf.tensor2d(lookupRows(table('genreEmbedding'), c.genreEmbeddingDim, enc.genreIds, true), [n * MAX_GENRES, c.genreEmbeddingDim]),
+    styleVectors: tf.tensor2d(lookupRows(table('styleEmbedding'), c.styleEmbeddingDim, enc.styleIds, true), [n * MAX_STYLES, c.styleEmbeddingDim]),
   };
 }
 
 export function disposeInputs(t: InputTensors): void {
-  tf.dispose([t.chars, t.genreIds, t.genreMask, t.styleIds, t.styleMask, t.numeric]);
+  tf.dispose([t.charWindows, t.charWindowVectors, t.genreIds, t.genreVectors, t.genreMask, t.styleIds, t.styleVectors, t.styleMask, t.numeric].filter((x) => x !== undefined) as tf.Tensor[]);
 }
 
 /** table[ids] with a gradient that WASM can compute: d table = one-hot(ids)ᵀ · dy. */
@@ -111,51 +159,98 @@ export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor
   return lookup(table) as tf.Tensor2D;
 }
 
-/** Char-CNN over NAME_LENGTH char ids: embedding, width-k convolution, ReLU, max over positions. */
-function charCnn(weights: Weights, c: KeepersConfig, chars: tf.Tensor1D, rows: number): tf.Tensor2D {
-  const d = c.charEmbeddingDim;
+/** max over axis 1 of [rows, positions, filters], with a gradient computed in JS: tfjs' own routes dy
+ * through a broadcast Equal that took 40–90 ms per training step on WASM here. */
+function maxOverPositions(x: tf.Tensor3D): tf.Tensor2D {
+  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const input = args[0] as tf.Tensor3D;
+    const save = args[1] as tf.GradSaveFunc;
+    const y = tf.max(input, 1);
+    save([input, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [rows, positions, filters] = input.shape;
+        const xs = saved[0]!.dataSync();
+        const ys = saved[1]!.dataSync();
+        const dys = (dy as tf.Tensor).dataSync();
+        const dx = new Float32Array(rows * positions * filters);
+        for (let r = 0; r < rows; r++) {
+          for (let f = 0; f < filters; f++) {
+            const target = ys[r * filters + f]!;
+            // The first position holding the maximum takes the whole gradient.
+            for (let p = 0; p < positions; p++) {
+              const i = (r * positions + p) * filters + f;
+              if (xs[i] === target) {
+                dx[i] = dys[r * filters + f]!;
+                break;
+              }
+            }
+          }
+        }
+        return tf.tensor3d(dx, [rows, positions, filters]);
+      },
+    };
+  });
+  return f(x) as tf.Tensor2D;
+}
+
+/**
+ * Char-CNN over NAME_LENGTH char ids: embedding, width-k convolution (windows · kernel), max over
+ * positions, bias, ReLU. Max-pooling before bias + ReLU gives the same result (both are monotonic and
+ * the bias is per filter) on a tensor `positions` times smaller.
+ */
+function charCnn(weights: Weights, c: KeepersConfig, t: InputTensors, rows: number): tf.Tensor2D {
   const k = c.convWidth;
   const positions = NAME_LENGTH - k + 1;
-  const embedded = embeddingLookup(w(weights, 'charEmbedding') as tf.Tensor2D, chars).reshape([rows, NAME_LENGTH, d]);
-  const windows = tf.concat(
-    Array.from({ length: k }, (_, j) => tf.slice(embedded, [0, j, 0], [rows, positions, d])),
-    2,
-  );
-  const conv = tf.relu(tf.add(tf.matMul(windows.reshape([rows * positions, k * d]), w(weights, 'convKernel')), w(weights, 'convBias')));
-  return tf.max(conv.reshape([rows, positions, c.convFilters]), 1) as tf.Tensor2D;
+  const embedded =
+    t.charWindowVectors ??
+    embeddingLookup(w(weights, 'charEmbedding') as tf.Tensor2D, t.charWindows!).reshape([rows * positions, k * c.charEmbeddingDim]);
+  const conv = tf.matMul(embedded, w(weights, 'convKernel')).reshape([rows, positions, c.convFilters]) as tf.Tensor3D;
+  const pooled = t.charWindowVectors ? tf.max(conv, 1) : maxOverPositions(conv);
+  return tf.relu(tf.add(pooled, w(weights, 'convBias'))) as tf.Tensor2D;
 }
 
 /** Attention pooling of a padded id list: softmax(e · a) over the real ids, weighted sum; no ids → zeros. */
 function attentionPool(
   table: tf.Variable,
   attention: tf.Variable,
-  ids: tf.Tensor1D,
+  ids: tf.Tensor1D | undefined,
+  vectors: tf.Tensor2D | undefined,
   mask: tf.Tensor2D,
   dim: number,
 ): tf.Tensor2D {
   const [n, slots] = mask.shape;
-  const embedded = tf.mul(embeddingLookup(table as tf.Tensor2D, ids).reshape([n, slots, dim]), mask.expandDims(2));
+  const embedded = vectors
+    ? vectors.reshape([n, slots, dim])
+    : tf.mul(embeddingLookup(table as tf.Tensor2D, ids!).reshape([n, slots, dim]), mask.expandDims(2));
   const scores = tf.add(tf.matMul(embedded.reshape([n * slots, dim]), attention as tf.Tensor2D).reshape([n, slots]), tf.mul(tf.sub(mask, 1), 1e9));
   const attn = tf.softmax(scores);
-  return tf.sum(tf.mul(embedded, attn.expandDims(2)), 1) as tf.Tensor2D;
+  // [n, 1, slots] · [n, slots, dim]: the weighted sum as one batched matMul.
+  return tf.matMul(attn.reshape([n, 1, slots]), embedded).reshape([n, dim]) as tf.Tensor2D;
+}
+
+/** x · kernel + bias (+ ReLU) as one fused kernel: fewer passes over memory, fewer ops. */
+function dense(x: tf.Tensor2D, kernel: tf.Variable, bias: tf.Variable, activation: 'relu' | 'linear'): tf.Tensor2D {
+  return tf.fused.matMul({ a: x, b: kernel as tf.Tensor2D, bias, activation }) as tf.Tensor2D;
 }
 
 /** Encoder: raw (unnormalised) embedding [n, embeddingDim]. */
 export function encode(weights: Weights, c: KeepersConfig, t: InputTensors): tf.Tensor2D {
   const n = t.count;
-  const names = charCnn(weights, c, t.chars, 2 * n);
+  const names = charCnn(weights, c, t, 2 * n);
   const artist = tf.slice(names, [0, 0], [n, c.convFilters]);
   const label = tf.slice(names, [n, 0], [n, c.convFilters]);
-  const genres = attentionPool(w(weights, 'genreEmbedding'), w(weights, 'genreAttention'), t.genreIds, t.genreMask, c.genreEmbeddingDim);
-  const styles = attentionPool(w(weights, 'styleEmbedding'), w(weights, 'styleAttention'), t.styleIds, t.styleMask, c.styleEmbeddingDim);
+  const genres = attentionPool(w(weights, 'genreEmbedding'), w(weights, 'genreAttention'), t.genreIds, t.genreVectors, t.genreMask, c.genreEmbeddingDim);
+  const styles = attentionPool(w(weights, 'styleEmbedding'), w(weights, 'styleAttention'), t.styleIds, t.styleVectors, t.styleMask, c.styleEmbeddingDim);
   const x = tf.concat([artist, label, genres, styles, t.numeric], 1);
-  const h1 = tf.relu(tf.add(tf.matMul(x, w(weights, 'encoder1Kernel')), w(weights, 'encoder1Bias')));
-  const h2 = tf.relu(tf.add(tf.matMul(h1, w(weights, 'encoder2Kernel')), w(weights, 'encoder2Bias')));
-  return tf.add(tf.matMul(h2, w(weights, 'embeddingKernel')), w(weights, 'embeddingBias'));
+  const h1 = dense(x, w(weights, 'encoder1Kernel'), w(weights, 'encoder1Bias'), 'relu');
+  const h2 = dense(h1, w(weights, 'encoder2Kernel'), w(weights, 'encoder2Bias'), 'relu');
+  return dense(h2, w(weights, 'embeddingKernel'), w(weights, 'embeddingBias'), 'linear');
 }
 
 export function l2Normalize(x: tf.Tensor2D): tf.Tensor2D {
-  return tf.div(x, tf.sqrt(tf.add(tf.sum(tf.square(x), 1, true), 1e-12)));
+  return tf.div(x, tf.sqrt(tf.add(tf.sum(tf.square(x), 1, true), 1e-12))) as tf.Tensor2D;
 }
 
 /**
@@ -179,10 +274,10 @@ export function head(
   hiddenMask?: tf.Tensor,
 ): { logit: tf.Tensor1D; logVar: tf.Tensor1D } {
   const n = embedding.shape[0];
-  const x = inputMask ? tf.mul(embedding, inputMask) : embedding;
-  let h = tf.relu(tf.add(tf.matMul(x, w(weights, 'head1Kernel')), w(weights, 'head1Bias')));
+  const x = inputMask ? (tf.mul(embedding, inputMask) as tf.Tensor2D) : embedding;
+  let h = dense(x, w(weights, 'head1Kernel'), w(weights, 'head1Bias'), 'relu');
   if (hiddenMask) h = tf.mul(h, hiddenMask);
-  const out = tf.add(tf.matMul(h, w(weights, 'head2Kernel')), w(weights, 'head2Bias'));
+  const out = dense(h, w(weights, 'head2Kernel'), w(weights, 'head2Bias'), 'linear');
   const logit = tf.slice(out, [0, 0], [n, 1]).reshape([n]) as tf.Tensor1D;
   const raw = tf.slice(out, [0, 1], [n, 1]).reshape([n]);
   const [lo, hi] = c.logVarRange;

@@ -91,7 +91,7 @@ function lossFunction(model: KeepersModel, batch: TrainBatch, opts: TrainStepOpt
     y[i] = batch.labels[i]!;
   }
   const parts: { triplet?: tf.Scalar; bce?: tf.Scalar; regulariser?: tf.Scalar } = {};
-  const inputs = toTensors(batch.examples);
+  const inputs = toTensors(batch.examples, c);
   const f = () => {
     const raw = encode(model.weights, c, inputs);
     let triplet: tf.Scalar = tf.scalar(0);
