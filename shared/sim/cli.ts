@@ -24,6 +24,8 @@ export const USAGE = `Usage: npm run sim -- --keepers FILE --pool FILE... [optio
   --seeds 1,2,3      several seeds (each policy sees the same pools per seed); --seed N for one
   --scenario NAME    ${SCENARIOS.join(' | ')} (default stationary)
   --shift-user NAME  whose taste the collector switches to mid-run (scenario shift)
+  --model-config JSON  overrides of the model's hyperparameters for greedy / seed / neural-linear,
+                     e.g. '{"learningRate":0.001}' (default: the product's DESIGN §4 values)
   --workers N        worker processes (default: CPU count, at most 4)
   --no-map           skip the UMAP embedding map
   --out DIR          report.json, report.md and SVG plots (default sim-out)
@@ -58,6 +60,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
       scenario: { type: 'string' },
       'shift-user': { type: 'string' },
       workers: { type: 'string' },
+      'model-config': { type: 'string' },
       'no-map': { type: 'boolean' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -79,6 +82,15 @@ export function parseCliArgs(argv: string[]): CliOptions {
   });
   const scenario = (values.scenario ?? 'stationary') as Scenario;
   if (!SCENARIOS.includes(scenario)) throw new Error(`unknown --scenario "${values.scenario}": choose from ${SCENARIOS.join(', ')}`);
+  let modelConfig: Record<string, unknown> = {};
+  if (values['model-config'] !== undefined) {
+    try {
+      modelConfig = JSON.parse(values['model-config']) as Record<string, unknown>;
+    } catch (err) {
+      throw new Error(`--model-config must be a JSON object: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (typeof modelConfig !== 'object' || modelConfig === null || Array.isArray(modelConfig)) throw new Error('--model-config must be a JSON object');
+  }
   const users = (values.user ?? []).flatMap((u) => u.split(',')).map((u) => u.trim()).filter((u) => u !== '');
   return {
     sim: {
@@ -94,6 +106,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
       shiftUser: values['shift-user'] ?? null,
       workers: positiveInt('workers', values.workers, Math.min(4, os.availableParallelism())),
       embeddingMap: !values['no-map'],
+      modelConfig,
     },
     users: users.length > 0 ? users : [null],
     outDir: values.out ?? 'sim-out',

@@ -39,6 +39,8 @@ export interface RunSpec {
   batchSize: number;
   poolSize: number;
   embeddingMap?: boolean;
+  /** model hyperparameter overrides (measuring alternatives to the product's defaults) */
+  modelConfig?: Record<string, unknown>;
 }
 
 /** Records hidden from the candidates until mid-run in `new-artists`: those of 30% of the artists (per seed). */
@@ -82,7 +84,7 @@ export async function runPolicy(spec: RunSpec): Promise<RunRecord> {
   const mid = Math.floor(batches / 2);
   const hidden = scenario === 'new-artists' ? hiddenUntilMidRun(world, seed) : null;
   const factory = await policyFactory(spec.policy);
-  const policy = await factory(world, deriveSeed(seed, 0x9e37));
+  const policy = await factory(world, deriveSeed(seed, 0x9e37), { modelConfig: spec.modelConfig });
   const labelled = new Uint8Array(n);
   const history: LabelledIndex[] = [];
   const seenArtists = new Set<string>();

@@ -37,7 +37,12 @@ export interface Policy {
   dispose(): void;
 }
 
-export type PolicyFactory = (world: SimWorld, seed: number) => Promise<Policy>;
+export interface PolicyOptions {
+  /** overrides of the model's hyperparameters (KeepersConfig) for the model-based policies; {} = the product's defaults */
+  modelConfig?: Record<string, unknown>;
+}
+
+export type PolicyFactory = (world: SimWorld, seed: number, opts?: PolicyOptions) => Promise<Policy>;
 
 export function topIndices(values: ArrayLike<number>, k: number, exclude?: Set<number>): number[] {
   const order: number[] = [];

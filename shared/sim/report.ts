@@ -134,6 +134,7 @@ export function renderMarkdown(report: SimReport, plotFiles: string[], command: 
       `; ${s.batches} batches of ${s.batchSize} from ${s.poolSize} candidates; seeds ${report.seeds.join(', ')}` +
       (s.shiftUser ? `; taste switches to ${s.shiftUser} at batch ${Math.floor(s.batches / 2)}` : '') +
       (s.backend ? `; tfjs backend ${s.backend}` : '') +
+      (Object.keys(s.modelConfig ?? {}).length > 0 ? `; model overrides ${JSON.stringify(s.modelConfig)}` : '') +
       '.',
     '',
     'Means over seeds with 95% t-intervals in brackets. Keeper rates pool all picks of a run; ECE (10 bins) and AUC are',

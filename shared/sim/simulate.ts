@@ -27,6 +27,8 @@ export interface SimOptions {
   workers: number;
   /** draw the UMAP embedding map for the first model policy's first seed */
   embeddingMap: boolean;
+  /** overrides of the model's hyperparameters for greedy / seed / neural-linear ({} = the product's defaults) */
+  modelConfig?: Record<string, unknown>;
   log?: (line: string) => void;
 }
 
@@ -94,6 +96,7 @@ async function runJob(prepared: PreparedUser, opts: SimOptions, job: Job): Promi
     batchSize: opts.batchSize,
     poolSize: opts.poolSize,
     embeddingMap: job.embeddingMap,
+    modelConfig: opts.modelConfig,
   });
 }
 
@@ -220,6 +223,7 @@ export async function simulate(opts: SimOptions): Promise<SimReport> {
       poolFiles: opts.poolFiles,
       kinds: opts.kinds,
       shiftUser: opts.shiftUser,
+      modelConfig: opts.modelConfig ?? {},
       poolRecords: prepared.world.pool.length,
       keepersInPool: prepared.keepersInPool,
       keepersMissingFromPool: prepared.keepersMissingFromPool,

@@ -72,6 +72,7 @@ export interface SimReport {
     poolFiles: string[];
     kinds: string[];
     shiftUser: string | null;
+    modelConfig: Record<string, unknown>;
     poolRecords: number;
     keepersInPool: number;
     keepersMissingFromPool: number;

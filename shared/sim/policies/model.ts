@@ -3,10 +3,10 @@
 // an exploit pick scored mean − uncertainty), and the challenger `neural-linear` (Thompson sampling
 // with Bayesian linear regression on the model's 64-d embedding, recomputed for all labels each batch).
 import { encodeReleases, sliceEncoded, type EncodedReleases } from '../../features';
-import { KeepersModel, predict, initTf, type Prediction } from '../../model';
+import { KeepersModel, predict, initTf, type KeepersConfig, type Prediction } from '../../model';
 import { selectBatch, onlineUpdate, type LabelledRelease, type SelectedItem } from '../../bandit';
 import { createRng, deriveSeed, gaussian } from '../rng';
-import { topIndices, type LabelledIndex, type Policy, type PolicyFactory, type SimWorld } from '../policy';
+import { topIndices, type LabelledIndex, type Policy, type PolicyFactory, type PolicyOptions, type SimWorld } from '../policy';
 
 let backend: string | null = null;
 /** Starts tfjs once per process (wasm in Node, else cpu) and says which backend runs. */
@@ -42,9 +42,10 @@ function predictions(parts: ModelPolicyParts, indices: number[], batchNumber: nu
   return predict(parts.model, sliceEncoded(parts.enc, indices), { withEmbedding, seed: deriveSeed(parts.seed, batchNumber, 0xdd) });
 }
 
-async function modelParts(world: SimWorld, seed: number): Promise<ModelPolicyParts> {
+async function modelParts(world: SimWorld, seed: number, opts: PolicyOptions = {}): Promise<ModelPolicyParts> {
   await ensureTf();
-  return { world, model: KeepersModel.create({}, seed), seed, enc: encodedPool(world) };
+  // onlineUpdate reads its hyperparameters from model.config, so overrides given here reach training too.
+  return { world, model: KeepersModel.create((opts.modelConfig ?? {}) as Partial<KeepersConfig>, seed), seed, enc: encodedPool(world) };
 }
 
 function sharedMethods(parts: ModelPolicyParts, updateOpts: Record<string, unknown> = {}) {
@@ -71,8 +72,8 @@ function sharedMethods(parts: ModelPolicyParts, updateOpts: Record<string, unkno
   };
 }
 
-export const createSeedPolicy: PolicyFactory = async (world, seed) => {
-  const parts = await modelParts(world, seed);
+export const createSeedPolicy: PolicyFactory = async (world, seed, opts) => {
+  const parts = await modelParts(world, seed, opts);
   const policy: Policy = {
     name: 'seed',
     async select(candidates, batchNumber, batchSize) {
@@ -96,8 +97,8 @@ export const createSeedPolicy: PolicyFactory = async (world, seed) => {
   return policy;
 };
 
-export const createGreedyPolicy: PolicyFactory = async (world, seed) => {
-  const parts = await modelParts(world, seed);
+export const createGreedyPolicy: PolicyFactory = async (world, seed, opts) => {
+  const parts = await modelParts(world, seed, opts);
   const policy: Policy = {
     name: 'greedy',
     async select(candidates, batchNumber, batchSize) {
@@ -148,7 +149,7 @@ function solveUpper(l: Float64Array, n: number, y: Float64Array): Float64Array {
   return x;
 }
 
-export const NEURAL_LINEAR_DEFAULTS = { lambda: 1, v: 0.3, replay: true };
+export const NEURAL_LINEAR_DEFAULTS = { lambda: 1, v: 0.3, replay: 100 };
 
 /**
  * `neural-linear`: the model's encoder learns a representation (the product's onlineUpdate, with
@@ -156,12 +157,12 @@ export const NEURAL_LINEAR_DEFAULTS = { lambda: 1, v: 0.3, replay: true };
  * embedding plus a bias, refitted on all labels each batch, picks by Thompson sampling (one draw
  * per slot). Picks also in the top by posterior mean count as `exploit`.
  */
-export const createNeuralLinearPolicy: PolicyFactory = async (world, seed) => {
-  const parts = await modelParts(world, seed);
+export const createNeuralLinearPolicy: PolicyFactory = async (world, seed, opts) => {
+  const parts = await modelParts(world, seed, opts);
   const { lambda, v, replay } = NEURAL_LINEAR_DEFAULTS;
   const rng = createRng(deriveSeed(seed, 0x4e4c));
   let labelled: LabelledIndex[] = [];
-  const shared = sharedMethods(parts, replay ? { replay: true } : {});
+  const shared = sharedMethods(parts, { config: { replay } });
   const withBias = (rows: number[][]) => rows.map((r) => [...r, 1]);
 
   const policy: Policy = {
