@@ -2,7 +2,7 @@
 // free port with a temporary database, pairing through the CLI, and messages to the background.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -73,6 +73,11 @@ export async function openExtensionPage(ext: ExtensionBrowser, path = 'popup.htm
   return page;
 }
 
+/** The part of the extension API the tests call inside extension pages. */
+interface ChromeRuntime {
+  runtime: { sendMessage(message: unknown, callback: (response: unknown) => void): void; lastError?: { message?: string } };
+}
+
 type Data<K extends keyof ProtocolMap> = Parameters<ProtocolMap[K]>[0];
 type Result<K extends keyof ProtocolMap> = ReturnType<ProtocolMap[K]>;
 
@@ -81,7 +86,8 @@ export async function message<K extends keyof ProtocolMap>(page: Page, type: K, 
   const reply = await page.evaluate(
     ({ type, data }) =>
       new Promise<{ res?: unknown; err?: { message?: string } }>((resolve, reject) => {
-        chrome.runtime.sendMessage({ id: Math.floor(Math.random() * 1e9), type, data, timestamp: Date.now() }, (response) => {
+        const chrome = (globalThis as unknown as { chrome: ChromeRuntime }).chrome;
+        chrome.runtime.sendMessage({ id: Math.floor(Math.random() * 1e9), type, data, timestamp: Date.now() }, (response: unknown) => {
           if (chrome.runtime.lastError) reject(new Error(chrome.runtime.lastError.message));
           else resolve(response as { res?: unknown; err?: { message?: string } });
         });
@@ -101,10 +107,18 @@ export interface Backend {
 
 const run = promisify(execFile);
 
-/** `keepers serve` on a free port with a fresh database; resolves once it prints its URL. */
-export async function startBackend(): Promise<Backend> {
+/**
+ * `keepers serve` on a free port with a fresh database, after `keepers import` of `poolJsonl` (if given);
+ * resolves once the server prints its URL.
+ */
+export async function startBackend(opts: { poolJsonl?: string } = {}): Promise<Backend> {
   const dir = await mkdtemp(join(tmpdir(), 'keepers-e2e-backend-'));
   const env = { ...process.env, KEEPERS_DB: join(dir, 'keepers.sqlite'), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
+  if (opts.poolJsonl !== undefined) {
+    const file = join(dir, 'pool.jsonl');
+    await writeFile(file, opts.poolJsonl);
+    await run(process.execPath, [join(REPO, 'backend/bin/keepers.mjs'), 'import', file], { cwd: REPO, env });
+  }
   const child: ChildProcess = spawn(process.execPath, [join(REPO, 'backend/bin/keepers.mjs'), 'serve'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   const url = await new Promise<string>((resolveUrl, reject) => {

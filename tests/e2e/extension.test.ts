@@ -1,0 +1,218 @@
+// The built extension in Debian Chromium (headless, SwiftShader for WebGL) against fixture pages served
+// as https://www.discogs.com/... and a real backend started here (temporary database, free port,
+// paired through the CLI). Screenshots go to test-results/screenshots/.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { PageRecord, RecordScore } from '../../extension/core/messaging';
+import { FIXTURE_DIR, FIXTURE_PAGES, type FixtureName } from '../fixtures/discogs-pages/pages';
+import { hasChromium, launchWithExtension, message, openExtensionPage, screenshotPath, startBackend, type Backend, type ExtensionBrowser } from './helpers';
+import { poolLines } from './pool';
+
+const MARKETPLACE = FIXTURE_PAGES['marketplace-list.html'];
+const RELEASE = FIXTURE_PAGES['release.html'];
+
+/** Serves every fixture page at the Discogs URL it stands for; anything else on discogs.com is a 404. */
+async function routeDiscogs(ext: ExtensionBrowser): Promise<void> {
+  const byPath = new Map<string, FixtureName>();
+  for (const [file, url] of Object.entries(FIXTURE_PAGES)) byPath.set(new URL(url).pathname, file as FixtureName);
+  await ext.context.route('https://www.discogs.com/**', async (route) => {
+    const file = byPath.get(new URL(route.request().url()).pathname);
+    if (!file) return route.fulfill({ status: 404, body: 'not a fixture' });
+    return route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: readFileSync(join(FIXTURE_DIR, file), 'utf8') });
+  });
+}
+
+async function badgeIds(page: Page, selector = '[data-keepers-badge]'): Promise<number[]> {
+  return page.$$eval(selector, (els) => els.map((e) => Number(e.getAttribute('data-release-id'))));
+}
+
+/** Release ids of the listing rows, read the way a person would: the row's release link or its data attribute. */
+async function marketplaceRowIds(page: Page): Promise<number[]> {
+  return page.$$eval('table.mpitems tbody tr.shortcut_navigable', (rows) =>
+    rows.map((row) => {
+      const href = row.querySelector('a.item_release_link')?.getAttribute('href') ?? '';
+      const m = /release\/(\d+)/.exec(href);
+      return Number(m ? m[1] : row.getAttribute('data-release-id'));
+    }),
+  );
+}
+
+async function healthModelVersion(backend: Backend): Promise<string | null> {
+  const body = (await (await fetch(`${backend.url}/trpc/health`)).json()) as { result: { data: { modelVersion: string | null } } };
+  return body.result.data.modelVersion;
+}
+
+function pageRecords(n: number): PageRecord[] {
+  const styles = ['Techno', 'Deep House', 'Hard Bop', 'Post-Punk', 'Soul', 'Ambient'];
+  return Array.from({ length: n }, (_, i) => ({
+    releaseId: 3_000_000 + i,
+    release: {
+      id: 3_000_000 + i,
+      title: `Scoring Check ${i}`,
+      artists: [`Checker ${i % 13}`],
+      labels: [{ name: `Label ${i % 7}`, catno: null }],
+      year: 1970 + (i % 50),
+      genres: [i % 2 ? 'Electronic' : 'Jazz'],
+      styles: [styles[i % styles.length]!],
+    },
+  }));
+}
+
+describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
+  let ext: ExtensionBrowser;
+  let backend: Backend;
+  let extPage: Page;
+
+  beforeAll(async () => {
+    [ext, backend] = await Promise.all([launchWithExtension(), startBackend({ poolJsonl: poolLines() })]);
+    await routeDiscogs(ext);
+    extPage = await openExtensionPage(ext);
+  });
+
+  afterAll(async () => {
+    await ext?.close();
+    await backend?.stop();
+  });
+
+  test('before pairing: a badge on every release row of a marketplace page, with the schedule’s explore share', async () => {
+    const page = await ext.context.newPage();
+    await page.goto(MARKETPLACE);
+    const rows = await marketplaceRowIds(page);
+    expect(rows.length).toBeGreaterThanOrEqual(4);
+    await page.waitForFunction((n) => document.querySelectorAll('[data-keepers-badge]').length >= n, rows.length, { timeout: 30_000 });
+    expect((await badgeIds(page)).sort()).toEqual([...rows].sort());
+
+    const badges = await page.$$eval('[data-keepers-badge]', (els) =>
+      els.map((e) => ({ strategy: e.getAttribute('data-strategy'), mean: Number(e.getAttribute('data-mean')), unc: Number(e.getAttribute('data-uncertainty')) })),
+    );
+    for (const b of badges) {
+      expect(b.mean).toBeGreaterThanOrEqual(0);
+      expect(b.mean).toBeLessThanOrEqual(1);
+      expect(b.unc).toBeGreaterThan(0); // an untrained model is uncertain
+    }
+    // Batch 0 explores 60%: round(0.6 · n) of the page's n records explore, the rest exploit.
+    const explore = badges.filter((b) => b.strategy === 'explore').length;
+    expect(explore).toBe(Math.round(0.6 * rows.length));
+    expect(badges.filter((b) => b.strategy === 'exploit').length).toBe(rows.length - explore);
+    await page.screenshot({ path: screenshotPath('marketplace-badges.png'), fullPage: true });
+    await page.close();
+  });
+
+  test('a release page gets a header badge, and "Why shown?" opens with the model’s reasons', async () => {
+    const page = await ext.context.newPage();
+    await page.goto(RELEASE);
+    const header = page.locator('[data-keepers-badge][data-variant="header"]');
+    await header.waitFor({ timeout: 30_000 });
+    expect(await header.getAttribute('data-release-id')).toBe('1000001');
+
+    await header.locator('[data-keepers-why]').click();
+    const dialog = header.locator('[role="dialog"]');
+    await dialog.locator('li').first().waitFor({ timeout: 30_000 });
+    const reasons = await dialog.locator('li').allTextContents();
+    expect(reasons.length).toBeGreaterThanOrEqual(2);
+    // Computed, not canned: the Monte-Carlo spread is stated with its numbers.
+    expect(reasons.join('\n')).toMatch(/\d+%/);
+    await page.screenshot({ path: screenshotPath('release-why-shown.png') });
+    await page.close();
+  });
+
+  test('the content script keeps working after in-page navigation (pushState + new rows)', async () => {
+    const page = await ext.context.newPage();
+    await page.goto(MARKETPLACE);
+    await page.waitForSelector('[data-keepers-badge]');
+    await page.evaluate(() => {
+      history.pushState({}, '', '/de/sell/list?genre=Electronic&page=2');
+      const tbody = document.querySelector('table.mpitems tbody')!;
+      const template = tbody.querySelector('tr.shortcut_navigable')!;
+      for (const id of [1000097, 1000098]) {
+        const row = template.cloneNode(true) as HTMLElement;
+        row.querySelectorAll('[data-keepers-badge]').forEach((b) => b.remove());
+        row.querySelector('a.item_release_link')!.setAttribute('href', `/de/release/${id}-Paged-Row`);
+        row.querySelector('a.item_description_title')!.textContent = `Paged Row ${id}`;
+        tbody.append(row);
+      }
+    });
+    await page.waitForSelector('[data-keepers-badge][data-release-id="1000098"]', { timeout: 30_000 });
+    expect(await badgeIds(page)).toEqual(expect.arrayContaining([1000097, 1000098]));
+    await page.close();
+  });
+
+  test('automatic tfjs backend follows the renderer rule; forced WebGL scores like WASM', async () => {
+    const auto = await message(extPage, 'getStatus');
+    expect(auto.scorer.renderer).toMatch(/swiftshader/i); // software WebGL on this machine
+    expect(auto.scorer.backend).toBe('wasm');
+    expect(auto.scorer.reason).toMatch(/software/i);
+
+    const records = pageRecords(200);
+    const onWasm = await message(extPage, 'scoreRecords', { records, pageUrl: MARKETPLACE });
+    expect(onWasm.backend).toBe('wasm');
+
+    const forced = await message(extPage, 'setBackendPreference', { preference: 'webgl' });
+    expect(forced.backend).toBe('webgl');
+    const onWebgl = await message(extPage, 'scoreRecords', { records, pageUrl: MARKETPLACE });
+    expect(onWebgl.backend).toBe('webgl');
+
+    const byId = new Map<number, RecordScore>(onWasm.items.map((i) => [i.releaseId, i]));
+    let maxDiff = 0;
+    for (const item of onWebgl.items) {
+      const w = byId.get(item.releaseId)!;
+      maxDiff = Math.max(maxDiff, Math.abs(item.mean - w.mean), Math.abs(item.uncertainty - w.uncertainty));
+    }
+    expect(onWebgl.items).toHaveLength(records.length);
+    expect(maxDiff).toBeLessThan(2e-3);
+    // Means vary across records (the model really ran), so the comparison is not trivially 0 = 0.
+    const means = onWasm.items.map((i) => i.mean);
+    expect(Math.max(...means) - Math.min(...means)).toBeGreaterThan(1e-3);
+
+    const back = await message(extPage, 'setBackendPreference', { preference: 'auto' });
+    expect(back.backend).toBe('wasm');
+  });
+
+  test('pairing in the options, a batch labelled in the popup, and the backend’s model version advances', async () => {
+    const options = await openExtensionPage(ext, 'options.html');
+    await options.fill('input[name="backendUrl"]', backend.url);
+    await options.fill('input[name="pairingCode"]', await backend.pairingCode());
+    await options.click('button[type="submit"]');
+    await options.getByTestId('paired').waitFor({ timeout: 30_000 });
+    await options.screenshot({ path: screenshotPath('options-paired.png') });
+    const before = await healthModelVersion(backend);
+
+    const popup = await openExtensionPage(ext, 'popup.html');
+    await popup.setViewportSize({ width: 400, height: 640 });
+    const progress = popup.getByTestId('progress');
+    await expect.poll(() => progress.textContent(), { timeout: 30_000 }).toBe('0 / 20 labelled');
+    const keys = ['k', 'n', 'ArrowRight', 'ArrowLeft'];
+    for (let i = 0; i < 20; i++) {
+      if (i === 3) {
+        // Undo takes the last label back; the same record is labelled again.
+        await popup.keyboard.press('u');
+        await expect.poll(() => progress.textContent()).toBe('2 / 20 labelled');
+        await popup.keyboard.press('k');
+        await expect.poll(() => progress.textContent()).toBe('3 / 20 labelled');
+      }
+      if (i === 6) await popup.screenshot({ path: screenshotPath('popup-batch.png') });
+      if (i === 10) {
+        await popup.getByTestId('keeper').click();
+      } else {
+        await popup.keyboard.press(keys[i % keys.length]!);
+      }
+      await expect.poll(() => progress.textContent()).toBe(`${i + 1} / 20 labelled`);
+    }
+    await popup.getByTestId('batch-done').waitFor();
+
+    // The finished batch reaches the backend, whose online update makes a new version.
+    await expect.poll(() => healthModelVersion(backend), { timeout: 90_000, interval: 1000 }).not.toBe(before);
+    const after = await healthModelVersion(backend);
+    // The extension pulls and verifies the new weights (sha256, schema) and scores with them.
+    await expect
+      .poll(async () => (await message(extPage, 'syncNow'), (await message(extPage, 'getStatus')).scorer.modelVersion), { timeout: 60_000, interval: 1000 })
+      .toBe(after);
+    const status = await message(extPage, 'getStatus');
+    expect(status.scorer.modelSource).toBe('backend');
+    expect(status.sync.queued).toBe(0);
+    expect(status.batchNumber).toBe(1);
+    await popup.screenshot({ path: screenshotPath('popup-done.png') });
+  });
+});
