@@ -1,5 +1,7 @@
 // `keepers` (npx keepers … in a checkout; npm start = keepers start).
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import pino from 'pino';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -124,6 +126,7 @@ async function importCommand(args: string[]): Promise<void> {
   if (kind !== undefined && kind !== 'collection' && kind !== 'wantlist') fail(`--kind must be collection or wantlist, got ${kind}`);
   const format = values.format as ImportFormat | undefined;
   if (format !== undefined && !IMPORT_FORMATS.includes(format)) fail(`--format must be one of ${IMPORT_FORMATS.join(', ')}, got ${format}`);
+  if (!existsSync(file)) fail(`cannot read ${file}: no such file`);
   const dbFile = defaultDbFile();
   const ok = await withDb(async (db) => {
     const sink = await createImportSink(db, file, { asKeepers: values['as-keepers'], kind });
@@ -155,7 +158,8 @@ async function train(args: string[]): Promise<void> {
   const epochs = values.epochs ? Number(values.epochs) : undefined;
   if (epochs !== undefined && (!Number.isInteger(epochs) || epochs < 1)) fail(`--epochs must be a positive whole number, got ${values.epochs}`);
   const seed = values.seed ? Number(values.seed) : undefined;
-  const app = await App.create({ dbFile: defaultDbFile(), trainer: 'in-process', seed });
+  // The result is printed below; the log only carries warnings unless LOG_LEVEL asks for more.
+  const app = await App.create({ dbFile: defaultDbFile(), trainer: 'in-process', seed, logger: pino({ level: process.env.LOG_LEVEL ?? 'warn' }) });
   try {
     const r = await fullTrain(app, { epochs });
     const fmt = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(4));

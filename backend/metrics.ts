@@ -11,7 +11,7 @@ const SILHOUETTE_SAMPLE = 600;
 export async function metricsSummary(app: App) {
   const db = app.db;
   const state = await getBanditState(db);
-  const counts = (await db.get<Record<string, number>>(
+  const counts = (await db.get<{ records: number; labelEvents: number; labelledRecords: number; batches: number; completedBatches: number; devices: number; modelVersions: number }>(
     `SELECT (SELECT count(*) FROM records) AS records,
             (SELECT count(*) FROM labels) AS labelEvents,
             (SELECT count(DISTINCT release_id) FROM labels) AS labelledRecords,

@@ -3,7 +3,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone';
 import { ZodError } from 'zod';
 import type { Device } from './auth';
-import { deviceForToken, touchDevice } from './auth';
+import { deviceForToken } from './auth';
 import type { App } from './app';
 
 export interface Context {
