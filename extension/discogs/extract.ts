@@ -24,6 +24,14 @@ export interface RecordTarget {
   placement: Placement;
 }
 
+export interface ExtractOptions {
+  /**
+   * Rows (element + release id) the caller has already handled: their metadata is not read again,
+   * only their id is reported (so a re-run after every DOM change stays cheap on long pages).
+   */
+  isKnown?: (element: Element, releaseId: number) => boolean;
+}
+
 export interface PageExtraction {
   page: PageInfo;
   header: RecordTarget | null;
@@ -315,7 +323,9 @@ function rowLinks(row: Element, baseUrl: string): { releases: Map<number, Elemen
   return { releases, masterId };
 }
 
-function rowTargets(row: Element, source: RowSource | null, page: PageInfo, baseUrl: string, skipId: number | null): RecordTarget[] {
+function rowTargets(
+  row: Element, source: RowSource | null, page: PageInfo, baseUrl: string, skipId: number | null, options: ExtractOptions,
+): RecordTarget[] {
   const { releases, masterId } = rowLinks(row, baseUrl);
   const isMarketplace = row.matches(MARKETPLACE.row);
   // Ids from links first; a marketplace row without its release link may still carry data-release-id.
@@ -326,6 +336,10 @@ function rowTargets(row: Element, source: RowSource | null, page: PageInfo, base
   const targets: RecordTarget[] = [];
   for (const [id, link] of releases) {
     if (id === skipId && page.kind !== 'marketplace-release') continue;
+    if (options.isKnown?.(row, id)) {
+      targets.push({ kind: 'row', element: row, record: { releaseId: id, release: { id } }, placement: { element: row, position: 'beforeend' } });
+      continue;
+    }
     const titleLink = (source?.title ? row.querySelector(source.title) : null) ?? link;
     const release = isMarketplace ? marketplaceRowRelease(row, id) : genericRowRelease(row, id, titleLink);
     const after = source?.after ? row.querySelector(source.after) : null;
@@ -342,7 +356,15 @@ function rowTargets(row: Element, source: RowSource | null, page: PageInfo, base
   return targets;
 }
 
-function extractRows(doc: Document, page: PageInfo, baseUrl: string, skipId: number | null): RecordTarget[] {
+/** True when `el` is one of `set` or inside one (walks up: pages have thousands of rows, few levels). */
+function insideAny(el: Element, set: Set<Element>): boolean {
+  for (let node: Element | null = el; node; node = node.parentElement) {
+    if (set.has(node)) return true;
+  }
+  return false;
+}
+
+function extractRows(doc: Document, page: PageInfo, baseUrl: string, skipId: number | null, options: ExtractOptions): RecordTarget[] {
   const rows: RecordTarget[] = [];
   const claimed = new Set<Element>();
   const usable = (el: Element): boolean => !isHidden(el) && !isOurs(el) && el.closest(NON_CONTENT) === null;
@@ -351,8 +373,8 @@ function extractRows(doc: Document, page: PageInfo, baseUrl: string, skipId: num
     for (const row of Array.from(doc.querySelectorAll(source.row))) {
       if (claimed.has(row) || !usable(row)) continue;
       // Nested matches (a row inside a row) belong to the outer row already claimed.
-      if (Array.from(claimed).some((c) => c.contains(row))) continue;
-      const found = rowTargets(row, source, page, baseUrl, skipId);
+      if (insideAny(row, claimed)) continue;
+      const found = rowTargets(row, source, page, baseUrl, skipId, options);
       if (found.length > 0) {
         claimed.add(row);
         rows.push(...found);
@@ -363,7 +385,7 @@ function extractRows(doc: Document, page: PageInfo, baseUrl: string, skipId: num
   // Any other visible link to a release is a row too (search cards, recommendations, layouts that moved).
   const fallbackRows = new Set<Element>();
   for (const a of Array.from(doc.querySelectorAll(RECORD_LINK))) {
-    if (!usable(a) || Array.from(claimed).some((c) => c.contains(a))) continue;
+    if (!usable(a) || insideAny(a, claimed)) continue;
     const link = linkRecord(a, baseUrl);
     if (link?.type !== 'release' || link.id === skipId) continue;
     const row = a.closest(GENERIC_ROW) ?? a;
@@ -371,8 +393,8 @@ function extractRows(doc: Document, page: PageInfo, baseUrl: string, skipId: num
     fallbackRows.add(row);
   }
   for (const row of fallbackRows) {
-    if (Array.from(fallbackRows).some((other) => other !== row && other.contains(row))) continue;
-    rows.push(...rowTargets(row, null, page, baseUrl, skipId));
+    if (row.parentElement && insideAny(row.parentElement, fallbackRows)) continue;
+    rows.push(...rowTargets(row, null, page, baseUrl, skipId, options));
   }
   return rows;
 }
@@ -381,7 +403,7 @@ function extractRows(doc: Document, page: PageInfo, baseUrl: string, skipId: num
  * Everything Keepers can badge on a page: the page's own record (release, master and marketplace item
  * pages) and one target per visible record row (per release id within a row).
  */
-export function extractPage(doc: Document, url: string): PageExtraction {
+export function extractPage(doc: Document, url: string, options: ExtractOptions = {}): PageExtraction {
   const page = detectPage(url);
   const baseUrl = url;
   let header: RecordTarget | null = null;
@@ -389,7 +411,7 @@ export function extractPage(doc: Document, url: string): PageExtraction {
   else if (page.kind === 'marketplace-item' || page.kind === 'marketplace-release') header = marketplaceItemHeader(doc, page, baseUrl);
 
   const skipId = header?.record.releaseId ?? page.releaseId;
-  const rows = extractRows(doc, page, baseUrl, skipId);
+  const rows = extractRows(doc, page, baseUrl, skipId, options);
   if (page.kind === 'master') {
     // Version rows show no artist and no master link: both are the page's.
     const heading = doc.querySelector(RELEASE_PAGE.heading);
@@ -398,7 +420,13 @@ export function extractPage(doc: Document, url: string): PageExtraction {
       row.record.masterId ??= page.masterId;
       if (!row.record.release.artists?.length && artists.length > 0) row.record.release.artists = artists;
     }
-    header = masterPageHeader(doc, page, rows);
+    // The header needs the first version's metadata even when that row was handled before.
+    const first = rows[0];
+    const firstFull =
+      first && options.isKnown?.(first.element, first.record.releaseId)
+        ? rowTargets(first.element, ROW_SOURCES.master?.[0] ?? null, page, baseUrl, skipId, {}).find((t) => t.record.releaseId === first.record.releaseId)
+        : first;
+    header = masterPageHeader(doc, page, firstFull ? [firstFull] : []);
   }
   return { page, header, rows };
 }

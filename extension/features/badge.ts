@@ -26,6 +26,10 @@ const BADGE_CSS = `
 .label-state:empty { display: none; }
 .actions { display: inline-flex; gap: 4px; }
 .actions:empty { display: none; }
+/* Records the schedule did not pick stay quiet: their controls appear on hover or keyboard focus. */
+.badge[data-strategy="none"] .actions { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+:host(:hover) .badge[data-strategy="none"] .actions, .badge[data-strategy="none"]:focus-within .actions {
+  position: static; width: auto; height: auto; overflow: visible; clip-path: none; }
 button { font: inherit; font-size: 11px; line-height: 1.3; color: inherit; background: #fff; border: 1px solid #9ca3af; border-radius: 6px;
   padding: 0 6px; cursor: pointer; }
 button:hover { background: #f3f4f6; }

@@ -159,7 +159,7 @@ export class KeepersRunner {
     }
     const features = await this.enabledFeatures();
     this.badges.prune();
-    const extraction = extractPage(this.doc, url);
+    const extraction = extractPage(this.doc, url, { isKnown: (el, id) => this.processed.get(el)?.has(id) === true });
     const targets: RecordTarget[] = extraction.header ? [extraction.header, ...extraction.rows] : extraction.rows;
 
     // A row React re-used for another record (or a heading after in-page navigation) drops its old badge.

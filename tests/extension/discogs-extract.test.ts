@@ -171,6 +171,18 @@ describe('extractors on fixture pages', () => {
     }
   });
 
+  it('rows the caller already handled are reported by id only; the master header keeps its metadata', () => {
+    const dom = loadFixture('master.html');
+    const url = FIXTURE_PAGES['master.html'];
+    const full = extractPage(dom.window.document, url);
+    const known = new Set(full.rows.slice(0, 2).map((r) => r.element));
+    const again = extractPage(dom.window.document, url, { isKnown: (el) => known.has(el) });
+    expect(again.rows.map((r) => r.record.releaseId)).toEqual([1000001, 1000002, 1000003]);
+    expect(again.rows[0]?.record.release).toEqual({ id: 1000001 });
+    expect(again.rows[2]?.record).toEqual(full.rows[2]?.record);
+    expect(again.header?.record).toEqual(full.header?.record);
+  });
+
   it('hidden rows and rows the extension added are not records', () => {
     const dom = loadFixture('wantlist.html');
     const doc = dom.window.document;
