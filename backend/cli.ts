@@ -12,6 +12,7 @@ import { DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, startServer } from 
 import { createImportSink } from './importSink';
 import { createProgressBar, importFile, ImportError, IMPORT_FORMATS, type ImportFormat } from './import';
 import { fullTrain } from './fullTrain';
+import { configFile, discogsToken, enrichRecords } from './enrich';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -25,6 +26,8 @@ export const USAGE = `Usage: keepers <command> [options]     (in a checkout: npx
                         (resumable: run the same command again after an interruption)
   train [--epochs N] [--seed N]
                         retrain from all labels; promoted only if not worse on held-out labels
+  enrich [--limit N]    fill in genres/styles of records lacking them from the Discogs API (60 requests/min;
+                        token from DISCOGS_TOKEN or "discogsToken" in ${configFile()})
   devices list | devices revoke ID
   sim …                 the simulator (same options as npm run sim)
 
@@ -173,6 +176,24 @@ async function train(args: string[]): Promise<void> {
   }
 }
 
+async function enrich(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { limit: { type: 'string' } } });
+  const limit = values.limit ? Number(values.limit) : undefined;
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) fail(`--limit must be a positive whole number, got ${values.limit}`);
+  const token = discogsToken();
+  if (!token) process.stderr.write(`No Discogs token (DISCOGS_TOKEN or discogsToken in ${configFile()}): Discogs allows 25 requests a minute without one.\n`);
+  const result = await withDb((db) =>
+    enrichRecords(db, {
+      token,
+      baseUrl: process.env.KEEPERS_DISCOGS_URL,
+      limit,
+      onProgress: (p) => process.stderr.write(`\renrich ${p.done}/${p.total} | ${p.enriched} enriched | ${p.failed} failed\u001b[K${p.done === p.total ? '\n' : ''}`),
+    }),
+  );
+  for (const f of result.failed.slice(0, 20)) process.stderr.write(`release ${f.id}: ${f.message}\n`);
+  process.stdout.write(`Enriched ${result.enriched} of ${result.candidates} records lacking genres or styles (${result.failed.length} failed).\n`);
+}
+
 function sim(args: string[]): Promise<void> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'shared', 'sim', 'cli.ts'), ...args], { cwd: process.cwd(), stdio: 'inherit' });
@@ -198,6 +219,8 @@ export async function main(argv: string[]): Promise<void> {
       return train(rest);
     case 'devices':
       return devices(rest);
+    case 'enrich':
+      return enrich(rest);
     case 'sim':
       return sim(rest);
     case undefined:

@@ -1,0 +1,78 @@
+// `keepers enrich`: fills in genres/styles of records that lack them from the Discogs API, through
+// the rate-limited client (backend/discogs) with its cache kept in SQLite (api_cache).
+import { readFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createDiscogsClient, keepersUserAgent, type DiscogsCache, type EnrichProgress } from './discogs';
+import type { Db } from './db';
+import type { Release } from '../shared/schemas';
+import { upsertReleases } from './records';
+import { VERSION } from './app';
+
+/** The API cache on the api_cache table: JSON values by request key. */
+export function sqliteCache(db: Db): DiscogsCache {
+  return {
+    async get(key) {
+      const row = await db.get<{ value_json: string }>('SELECT value_json FROM api_cache WHERE key = ?', [key]);
+      return row ? (JSON.parse(row.value_json) as unknown) : undefined;
+    },
+    async set(key, value) {
+      await db.write((q) =>
+        q.run('INSERT INTO api_cache (key, value_json, fetched_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value_json = excluded.value_json, fetched_at = excluded.fetched_at', [
+          key,
+          JSON.stringify(value),
+          new Date().toISOString(),
+        ]),
+      );
+    },
+  };
+}
+
+export function configFile(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config'), 'discogs-keepers', 'config.json');
+}
+
+/** DISCOGS_TOKEN, else `discogsToken` in the config file; undefined when neither is set. */
+export function discogsToken(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.DISCOGS_TOKEN?.trim()) return env.DISCOGS_TOKEN.trim();
+  const file = configFile(env);
+  if (!existsSync(file)) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`${file} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const token = (parsed as { discogsToken?: unknown }).discogsToken;
+  if (token !== undefined && typeof token !== 'string') throw new Error(`${file}: discogsToken must be a string`);
+  return token?.trim() || undefined;
+}
+
+/** Records lacking genres or styles, oldest first. */
+export async function recordsToEnrich(db: Db, limit: number): Promise<Release[]> {
+  const rows = await db.all<{ release_json: string }>(
+    `SELECT release_json FROM records WHERE json_array_length(release_json, '$.genres') = 0 OR json_array_length(release_json, '$.styles') = 0 ORDER BY created_at, id LIMIT ?`,
+    [limit],
+  );
+  return rows.map((r) => JSON.parse(r.release_json) as Release);
+}
+
+export async function enrichRecords(
+  db: Db,
+  opts: { token?: string; baseUrl?: string; limit?: number; onProgress?: (p: EnrichProgress) => void; signal?: AbortSignal },
+): Promise<{ candidates: number; enriched: number; failed: { id: number; message: string }[] }> {
+  const todo = await recordsToEnrich(db, opts.limit ?? 1_000_000);
+  const client = createDiscogsClient({ token: opts.token, userAgent: keepersUserAgent(VERSION), baseUrl: opts.baseUrl, cache: sqliteCache(db) });
+  const saves: Promise<unknown>[] = [];
+  const result = await client.enrichMissing(
+    todo,
+    (p) => {
+      // Save each record as soon as it is enriched: an interrupted run keeps what it fetched.
+      if (p.last.release) saves.push(upsertReleases(db, [p.last.release], 'api'));
+      opts.onProgress?.(p);
+    },
+    { signal: opts.signal },
+  );
+  await Promise.all(saves);
+  return { candidates: todo.length, enriched: result.enriched, failed: result.failed };
+}
