@@ -178,7 +178,9 @@ describe('extractors on fixture pages', () => {
     const known = new Set(full.rows.slice(0, 2).map((r) => r.element));
     const again = extractPage(dom.window.document, url, { isKnown: (el) => known.has(el) });
     expect(again.rows.map((r) => r.record.releaseId)).toEqual([1000001, 1000002, 1000003]);
-    expect(again.rows[0]?.record.release).toEqual({ id: 1000001 });
+    // Row cells are not read again (title, labels, year, formats); page-level facts still apply.
+    expect(again.rows[0]?.record.release).toEqual({ id: 1000001, artists: ['Nova Lines'] });
+    expect(full.rows[0]?.record.release.title).toBe('Afterglow');
     expect(again.rows[2]?.record).toEqual(full.rows[2]?.record);
     expect(again.header?.record).toEqual(full.header?.record);
   });
