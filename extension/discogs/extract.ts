@@ -385,7 +385,7 @@ function extractRows(doc: Document, page: PageInfo, baseUrl: string, skipId: num
   // Any other visible link to a release is a row too (search cards, recommendations, layouts that moved).
   const fallbackRows = new Set<Element>();
   for (const a of Array.from(doc.querySelectorAll(RECORD_LINK))) {
-    if (!usable(a) || insideAny(a, claimed)) continue;
+    if (insideAny(a, claimed) || !usable(a)) continue;
     const link = linkRecord(a, baseUrl);
     if (link?.type !== 'release' || link.id === skipId) continue;
     const row = a.closest(GENERIC_ROW) ?? a;
