@@ -26,8 +26,11 @@ export default defineConfig({
     description: 'Learns which records you keep and marks them on every Discogs page.',
     permissions: ['storage', 'alarms', 'unlimitedStorage'],
     host_permissions: ['https://www.discogs.com/*', 'http://127.0.0.1/*', 'http://localhost/*'],
-    // A backend elsewhere on the network is asked for when the user enters its address in the options.
-    optional_host_permissions: ['http://*/*', 'https://*/*'],
+    // A backend elsewhere on the network is asked for when the user enters its address in the options
+    // (MV2, the Firefox build, lists optional origins among optional_permissions).
+    ...(manifestVersion === 3
+      ? { optional_host_permissions: ['http://*/*', 'https://*/*'] }
+      : { optional_permissions: ['http://*/*', 'https://*/*'] }),
     // WebAssembly (the tfjs WASM backend) needs 'wasm-unsafe-eval' in extension pages and the worker.
     content_security_policy:
       manifestVersion === 3

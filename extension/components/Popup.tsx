@@ -15,6 +15,8 @@ export interface PopupApi {
   openOptions(): void;
 }
 
+const STATUS_REFRESH_MS = 2000;
+
 function nextUnlabelled(items: PopupBatchItem[], from: number): number {
   for (let k = 1; k <= items.length; k++) {
     const i = (from + k) % items.length;
@@ -52,6 +54,12 @@ export function Popup({ api }: { api: PopupApi }) {
     },
     [api, refreshStatus],
   );
+
+  // Sync and model version change behind the popup's back (a finished batch trains a new version).
+  useEffect(() => {
+    const timer = setInterval(() => void refreshStatus(), STATUS_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [refreshStatus]);
 
   useEffect(() => {
     void api.getStatus().then(

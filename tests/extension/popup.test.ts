@@ -1,0 +1,169 @@
+// @vitest-environment jsdom
+// The popup in jsdom with an in-memory background: labelling by keyboard and mouse, undo, progress,
+// the status line, and the not-paired message.
+import { h, render } from 'preact';
+import { act } from 'preact/test-utils';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { Popup, type PopupApi } from '../../extension/components/Popup';
+import type { ExtensionStatus, PopupBatch } from '../../extension/core/messaging';
+
+function status(paired: boolean): ExtensionStatus {
+  return {
+    scorer: { backend: 'wasm', preference: 'auto', reason: 'WebGL is software-rendered (SwiftShader): WASM is faster on the CPU', renderer: 'SwiftShader', modelVersion: paired ? 'v7' : null, modelSource: paired ? 'backend' : 'untrained' },
+    sync: { paired, backendUrl: 'http://127.0.0.1:8787', deviceId: paired ? 1 : null, queued: 0, lastSyncAt: null, lastError: null, remoteModelVersion: null },
+    batchNumber: 3,
+    exploreRate: 0.6 * 0.95 ** 3,
+    labelled: 0,
+  };
+}
+
+function batch(): PopupBatch {
+  return {
+    batchId: 42,
+    batchNumber: 3,
+    exploreRate: 0.6 * 0.95 ** 3,
+    modelVersion: 'v7',
+    items: Array.from({ length: 20 }, (_, i) => ({
+      releaseId: 500 + i,
+      strategy: i < 10 ? 'explore' : 'exploit',
+      mean: 0.5 + i / 100,
+      uncertainty: 0.1,
+      score: 0.4,
+      label: null,
+      release: {
+        id: 500 + i, masterId: null, title: `Title ${i}`, artists: [`Artist ${i}`], labels: [{ name: `Label ${i}`, catno: `CAT ${i}` }],
+        year: 1990 + i, released: null, country: 'UK', genres: ['Jazz'], styles: ['Hard Bop', 'Modal'], formats: [],
+        community: { have: null, want: null, rating: null, ratingCount: null }, lowestPrice: null, thumb: null,
+      },
+    })),
+  };
+}
+
+/** The background as the popup sees it, kept in memory: records what it was asked. */
+class MemoryBackground implements PopupApi {
+  labels: { releaseId: number; keeper: boolean; batchId: number; clientId: string }[] = [];
+  undone: string[] = [];
+  optionsOpened = 0;
+  constructor(private readonly paired: boolean) {}
+  async getStatus() {
+    return { ...status(this.paired), sync: { ...status(this.paired).sync, queued: this.labels.length } };
+  }
+  async getBatch() {
+    return batch();
+  }
+  async submitLabel(releaseId: number, keeper: boolean, batchId: number) {
+    const clientId = `c${this.labels.length + this.undone.length}`;
+    this.labels.push({ releaseId, keeper, batchId, clientId });
+    return { clientId };
+  }
+  async undoLabel(clientId: string) {
+    this.undone.push(clientId);
+    this.labels = this.labels.filter((l) => l.clientId !== clientId);
+    return { removed: true };
+  }
+  openOptions() {
+    this.optionsOpened++;
+  }
+}
+
+let root: HTMLElement;
+beforeEach(() => {
+  root = document.createElement('div');
+  document.body.append(root);
+});
+afterEach(() => {
+  render(null, root);
+  root.remove();
+});
+
+async function mount(api: PopupApi): Promise<void> {
+  await act(async () => {
+    render(h(Popup, { api }), root);
+  });
+  await settle();
+}
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await act(async () => new Promise((r) => setTimeout(r, 0)));
+}
+
+async function press(key: string): Promise<void> {
+  await act(async () => {
+    window.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true }));
+  });
+  await settle();
+}
+
+const text = (testId: string) => root.querySelector(`[data-testid="${testId}"]`)?.textContent ?? '';
+
+describe('popup', () => {
+  test('shows the current record with its strategy, probability, uncertainty and the status line', async () => {
+    await mount(new MemoryBackground(true));
+    await settle();
+    expect(text('progress')).toBe('0 / 20 labelled');
+    const card = root.querySelector('article.card')!;
+    expect(card.getAttribute('data-release-id')).toBe('500');
+    expect(card.textContent).toContain('Artist 0');
+    expect(card.textContent).toContain('Title 0');
+    expect(card.textContent).toContain('Label 0 CAT 0 · 1990 · UK');
+    expect(card.textContent).toContain('Hard Bop');
+    expect(card.textContent).toContain('Learning from this');
+    expect(card.textContent).toContain('50% ± 10%');
+    expect(text('explore-rate')).toBe('51% (batch 3)');
+    expect(text('model-version')).toBe('v7');
+    expect(text('tf-backend')).toBe('wasm');
+    expect(root.querySelectorAll('ol.batch li')).toHaveLength(20);
+  });
+
+  test('K, N and the arrows label and advance; U and Backspace undo the last label', async () => {
+    const api = new MemoryBackground(true);
+    await mount(api);
+    await settle();
+    await press('k');
+    await press('N');
+    await press('ArrowRight');
+    await press('ArrowLeft');
+    expect(api.labels.map((l) => [l.releaseId, l.keeper, l.batchId])).toEqual([
+      [500, true, 42],
+      [501, false, 42],
+      [502, true, 42],
+      [503, false, 42],
+    ]);
+    expect(text('progress')).toBe('4 / 20 labelled');
+    expect(root.querySelector('article.card')!.getAttribute('data-release-id')).toBe('504');
+
+    await press('u');
+    expect(api.undone).toEqual(['c3']);
+    expect(text('progress')).toBe('3 / 20 labelled');
+    expect(root.querySelector('article.card')!.getAttribute('data-release-id')).toBe('503');
+    await press('Backspace');
+    expect(api.undone).toEqual(['c3', 'c2']);
+    expect(root.querySelector('article.card')!.getAttribute('data-release-id')).toBe('502');
+    await press('k');
+    expect(api.labels.at(-1)).toMatchObject({ releaseId: 502, keeper: true });
+  });
+
+  test('the mouse works too, and a finished batch offers the next one', async () => {
+    const api = new MemoryBackground(true);
+    await mount(api);
+    await settle();
+    for (let i = 0; i < 20; i++) {
+      const button = root.querySelector<HTMLButtonElement>(i % 2 ? '[data-testid="not-keeper"]' : '[data-testid="keeper"]')!;
+      await act(async () => button.click());
+      await settle();
+    }
+    expect(api.labels).toHaveLength(20);
+    expect(new Set(api.labels.map((l) => l.releaseId)).size).toBe(20);
+    expect(text('batch-done')).toContain('10 keepers of 20');
+  });
+
+  test('not paired: says so and links to the options', async () => {
+    const api = new MemoryBackground(false);
+    await mount(api);
+    await settle();
+    expect(root.querySelector('[data-testid="not-paired"]')!.textContent).toContain('not paired');
+    await act(async () => root.querySelector<HTMLButtonElement>('button.primary')!.click());
+    expect(api.optionsOpened).toBe(1);
+    expect(root.querySelector('article.card')).toBeNull();
+  });
+});
