@@ -87,6 +87,14 @@ function decorate(badge: KeepersBadge, ctx: FeatureContext): void {
     { signal },
   );
   popover.addEventListener('click', (event) => event.stopPropagation(), { signal });
+  // A click anywhere else on the page closes the popover, as a menu would.
+  doc.addEventListener(
+    'click',
+    (event) => {
+      if (!popover.hidden && !event.composedPath().includes(badge.host)) close(false);
+    },
+    { signal },
+  );
   badge.root.addEventListener(
     'keydown',
     (event) => {

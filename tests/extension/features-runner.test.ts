@@ -303,10 +303,12 @@ describe('"Why shown?"', () => {
     expect(button.getAttribute('aria-expanded')).toBe('false');
     expect(root.activeElement).toBe(button);
 
-    // Reopening uses the reasons already loaded.
+    // Reopening uses the reasons already loaded; a click elsewhere on the page closes it.
     button.click();
     expect(popover.hidden).toBe(false);
     expect(api.explained).toEqual([1000060]);
+    doc.querySelector('h1')!.click();
+    expect(popover.hidden).toBe(true);
   });
 });
 
