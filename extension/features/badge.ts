@@ -150,12 +150,14 @@ export class KeepersBadge {
 export class BadgeRegistry {
   private readonly byRelease = new Map<number, Set<KeepersBadge>>();
   private readonly owners = new Map<KeepersBadge, Element>();
+  private readonly hosts = new Set<Node>();
 
   add(badge: KeepersBadge, owner: Element): void {
     let set = this.byRelease.get(badge.releaseId);
     if (!set) this.byRelease.set(badge.releaseId, (set = new Set()));
     set.add(badge);
     this.owners.set(badge, owner);
+    this.hosts.add(badge.host);
   }
 
   forRelease(releaseId: number): KeepersBadge[] {
@@ -177,14 +179,24 @@ export class BadgeRegistry {
   delete(badge: KeepersBadge): void {
     badge.remove();
     this.owners.delete(badge);
+    this.hosts.delete(badge.host);
     this.byRelease.get(badge.releaseId)?.delete(badge);
   }
 
-  /** Forgets badges whose row left the page (filtered, paged or navigated away). */
-  prune(): void {
-    for (const badge of this.all()) {
-      if (!badge.host.isConnected) this.delete(badge);
+  hasHost(node: Node): boolean {
+    return this.hosts.has(node);
+  }
+
+  /** Forgets badges no longer in the page (row filtered, paged or navigated away, or badge removed by the page). */
+  prune(): Array<{ badge: KeepersBadge; owner: Element }> {
+    const pruned: Array<{ badge: KeepersBadge; owner: Element }> = [];
+    for (const [badge, owner] of Array.from(this.owners)) {
+      if (!badge.host.isConnected) {
+        this.delete(badge);
+        pruned.push({ badge, owner });
+      }
     }
+    return pruned;
   }
 
   clear(): void {

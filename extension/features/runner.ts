@@ -28,10 +28,14 @@ function isOurNode(node: Node): boolean {
   return node.nodeType === 1 && (node as Element).closest(`[${KEEPERS_ATTRIBUTE}]`) !== null;
 }
 
-/** True when a mutation is only the extension adding or removing its own badges. */
-function isOwnMutation(m: MutationRecord): boolean {
+/**
+ * True when a mutation is only the extension adding or removing its own badges. A badge the page
+ * removed (React re-rendering a row) is still registered: that removal is the page's, and counts.
+ */
+function isOwnMutation(m: MutationRecord, registered: (node: Node) => boolean): boolean {
   if (m.type === 'attributes') return isOurNode(m.target);
   const nodes = [...Array.from(m.addedNodes), ...Array.from(m.removedNodes)];
+  if (Array.from(m.removedNodes).some(registered)) return false;
   return nodes.length > 0 && nodes.every(isOurNode);
 }
 
@@ -68,7 +72,7 @@ export class KeepersRunner {
     const win = this.doc.defaultView;
     if (win) {
       const observer = new win.MutationObserver((mutations) => {
-        if (mutations.every(isOwnMutation)) return;
+        if (mutations.every((m) => isOwnMutation(m, (node) => this.badges.hasHost(node)))) return;
         this.schedule();
       });
       observer.observe(this.doc.documentElement, { childList: true, subtree: true, attributes: true, attributeFilter: ['href', 'hidden'] });
@@ -158,7 +162,8 @@ export class KeepersRunner {
       this.scores.clear();
     }
     const features = await this.enabledFeatures();
-    this.badges.prune();
+    // Badges the page removed from rows that are still there come back (from the cached score).
+    for (const { badge, owner } of this.badges.prune()) this.processed.get(owner)?.delete(badge.releaseId);
     const extraction = extractPage(this.doc, url, { isKnown: (el, id) => this.processed.get(el)?.has(id) === true });
     const targets: RecordTarget[] = extraction.header ? [extraction.header, ...extraction.rows] : extraction.rows;
 

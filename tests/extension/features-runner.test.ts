@@ -154,6 +154,18 @@ describe('record badges', () => {
     expect(hosts(doc)).toHaveLength(5);
   });
 
+  it('puts back a badge the page removed (React re-render) from the cached score, without a new message', async () => {
+    const api = new RecordingApi(ruleScore);
+    const { doc, runner } = await open('label.html', api);
+    const row = doc.querySelector('[data-keepers-badge][data-release-id="1000020"]')!.closest('tr')!;
+    row.querySelector('[data-keepers-badge]')!.remove();
+    expect(row.querySelector('[data-keepers-badge]')).toBeNull();
+    await settle(runner);
+    expect(row.querySelectorAll('[data-keepers-badge][data-release-id="1000020"]')).toHaveLength(1);
+    expect(api.scoreBatches).toHaveLength(1);
+    expect(hosts(doc)).toHaveLength(2);
+  });
+
   it('copes with removed rows and with a row re-used for another record', async () => {
     const api = new RecordingApi(ruleScore);
     const { doc, runner, reports } = await open('collection.html', api);
