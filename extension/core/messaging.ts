@@ -19,6 +19,8 @@ export interface RecordScore {
   mean: number;
   uncertainty: number;
   aleatoric: number;
+  /** This device's label for the record, when it has one (labelled records are no longer picked: 'none'). */
+  label?: boolean;
 }
 
 export interface Reason {

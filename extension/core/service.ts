@@ -93,7 +93,10 @@ export class KeepersService {
     const labels = await labelsItem.getValue();
     const labelled = new Set(Object.keys(labels).map(Number));
     const { batchNumber } = await syncItem.getValue();
-    const items = assignStrategies(predictions, labelled, batchNumber);
+    const items = assignStrategies(predictions, labelled, batchNumber).map((item) => {
+      const own = labels[String(item.releaseId)];
+      return own ? { ...item, label: own.keeper } : item;
+    });
     this.noteStrategies(items);
     void this.upsertRecords(releases);
     return { items, backend: scorer.status().backend ?? 'none', modelVersion: scorer.status().modelVersion };

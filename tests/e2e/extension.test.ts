@@ -215,4 +215,53 @@ describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
     expect(status.batchNumber).toBe(1);
     await popup.screenshot({ path: screenshotPath('popup-done.png') });
   });
+
+  test('labels made offline survive a browser restart and reach the backend exactly once', async () => {
+    await backend.pause();
+    const page = await ext.context.newPage();
+    await page.goto(MARKETPLACE);
+    await page.waitForSelector('[data-keepers-badge]');
+    const ids = (await badgeIds(page)).slice(0, 2);
+    for (const id of ids) {
+      await page.locator(`[data-keepers-badge][data-release-id="${id}"] button[data-keepers-label-button][data-keeper="true"]`).click();
+      await page.waitForSelector(`[data-keepers-badge][data-release-id="${id}"][data-keepers-label="keeper"]`);
+    }
+    await page.screenshot({ path: screenshotPath('marketplace-labelled.png') });
+    const offline = await message(extPage, 'syncNow');
+    expect(offline.queued).toBe(2);
+    expect(offline.lastError).toMatch(/unreachable|fetch/i);
+
+    // Restart the browser on the same profile: the queue is in chrome.storage.
+    const profile = ext.userDataDir;
+    await ext.close({ keepProfile: true });
+    ext = await launchWithExtension({ userDataDir: profile });
+    await routeDiscogs(ext);
+    extPage = await openExtensionPage(ext);
+    expect((await message(extPage, 'getStatus')).sync.queued).toBe(2);
+
+    // Labelled records are no longer bandit candidates: 'none', with their label.
+    const rescored = await message(extPage, 'scoreRecords', {
+      records: ids.map((id) => ({ releaseId: id, release: { id, title: `Row ${id}` } })),
+      pageUrl: MARKETPLACE,
+    });
+    expect(rescored.items.map((i) => [i.strategy, i.label])).toEqual([
+      ['none', true],
+      ['none', true],
+    ]);
+
+    await backend.resume();
+    const online = await message(extPage, 'syncNow');
+    expect(online.lastError).toBeNull();
+    expect(online.queued).toBe(0);
+    await message(extPage, 'syncNow'); // a second sync sends nothing again
+
+    const { pairing } = (await extPage.evaluate(() =>
+      (globalThis as unknown as { chrome: { storage: { local: { get(k: string): Promise<Record<string, unknown>> } } } }).chrome.storage.local.get('pairing'),
+    )) as { pairing: { token: string } };
+    const res = await fetch(`${backend.url}/trpc/labels.since?input=${encodeURIComponent(JSON.stringify({ cursor: 0 }))}`, {
+      headers: { Authorization: `Bearer ${pairing.token}` },
+    });
+    const labels = ((await res.json()) as { result: { data: { labels: { releaseId: number; keeper: boolean }[] } } }).result.data.labels;
+    for (const id of ids) expect(labels.filter((l) => l.releaseId === id)).toEqual([expect.objectContaining({ releaseId: id, keeper: true })]);
+  });
 });

@@ -27,7 +27,9 @@ export interface ExtensionBrowser {
   context: BrowserContext;
   extensionId: string;
   worker: Worker;
-  close(): Promise<void>;
+  userDataDir: string;
+  /** Closes the browser; the profile (chrome.storage, IndexedDB) is deleted unless kept for a restart. */
+  close(opts?: { keepProfile?: boolean }): Promise<void>;
 }
 
 /** Flags from the machine notes: no network chatter (the sandbox refuses it), SwiftShader for WebGL. */
@@ -42,11 +44,11 @@ const CHROMIUM_ARGS = [
   '--enable-unsafe-swiftshader',
 ];
 
-export async function launchWithExtension(): Promise<ExtensionBrowser> {
+export async function launchWithExtension(opts: { userDataDir?: string } = {}): Promise<ExtensionBrowser> {
   if (!existsSync(join(EXTENSION_DIR, 'manifest.json'))) {
     throw new Error(`${EXTENSION_DIR}/manifest.json is missing: run \`npx wxt build\` first (npm run test:e2e does)`);
   }
-  const userDataDir = await mkdtemp(join(tmpdir(), 'keepers-e2e-profile-'));
+  const userDataDir = opts.userDataDir ?? (await mkdtemp(join(tmpdir(), 'keepers-e2e-profile-')));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
@@ -59,9 +61,10 @@ export async function launchWithExtension(): Promise<ExtensionBrowser> {
     context,
     extensionId,
     worker,
-    close: async () => {
+    userDataDir,
+    close: async ({ keepProfile = false } = {}) => {
       await context.close();
-      await rm(userDataDir, { recursive: true, force: true });
+      if (!keepProfile) await rm(userDataDir, { recursive: true, force: true });
     },
   };
 }
@@ -102,33 +105,27 @@ export interface Backend {
   url: string;
   dbFile: string;
   pairingCode(): Promise<string>;
+  /** Stops the server, keeping its database (the extension sees it as offline). */
+  pause(): Promise<void>;
+  /** Starts it again on the same port and database. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
 const run = promisify(execFile);
+const CLI = join(REPO, 'backend/bin/keepers.mjs');
 
-/**
- * `keepers serve` on a free port with a fresh database, after `keepers import` of `poolJsonl` (if given);
- * resolves once the server prints its URL.
- */
-export async function startBackend(opts: { poolJsonl?: string } = {}): Promise<Backend> {
-  const dir = await mkdtemp(join(tmpdir(), 'keepers-e2e-backend-'));
-  const env = { ...process.env, KEEPERS_DB: join(dir, 'keepers.sqlite'), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
-  if (opts.poolJsonl !== undefined) {
-    const file = join(dir, 'pool.jsonl');
-    await writeFile(file, opts.poolJsonl);
-    await run(process.execPath, [join(REPO, 'backend/bin/keepers.mjs'), 'import', file], { cwd: REPO, env });
-  }
-  const child: ChildProcess = spawn(process.execPath, [join(REPO, 'backend/bin/keepers.mjs'), 'serve'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+function serve(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
+  const child: ChildProcess = spawn(process.execPath, [CLI, 'serve'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
-  const url = await new Promise<string>((resolveUrl, reject) => {
+  return new Promise((resolveServer, reject) => {
     const timer = setTimeout(() => reject(new Error(`backend did not start in 60 s:\n${output.join('\n')}`)), 60_000);
     const onLine = (line: string) => {
       output.push(line);
       const match = /https?:\/\/127\.0\.0\.1:\d+/.exec(line);
       if (match && /listening/i.test(line)) {
         clearTimeout(timer);
-        resolveUrl(match[0]);
+        resolveServer({ child, url: match[0] });
       }
     };
     createInterface({ input: child.stdout! }).on('line', onLine);
@@ -138,20 +135,49 @@ export async function startBackend(opts: { poolJsonl?: string } = {}): Promise<B
       reject(new Error(`backend exited with ${String(code)}:\n${output.join('\n')}`));
     });
   });
+}
+
+async function kill(child: ChildProcess | null): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/**
+ * `keepers serve` on a free port with a fresh database, after `keepers import` of `poolJsonl` (if given);
+ * resolves once the server prints its URL.
+ */
+export async function startBackend(opts: { poolJsonl?: string } = {}): Promise<Backend> {
+  const dir = await mkdtemp(join(tmpdir(), 'keepers-e2e-backend-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, KEEPERS_DB: join(dir, 'keepers.sqlite'), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
+  if (opts.poolJsonl !== undefined) {
+    const file = join(dir, 'pool.jsonl');
+    await writeFile(file, opts.poolJsonl);
+    await run(process.execPath, [CLI, 'import', file], { cwd: REPO, env });
+  }
+  let { child, url } = await serve(env);
+  const port = new URL(url).port;
+  let current: ChildProcess | null = child;
   return {
     url,
-    dbFile: env.KEEPERS_DB,
+    dbFile: env.KEEPERS_DB!,
     pairingCode: async () => {
-      const { stdout } = await run(process.execPath, [join(REPO, 'backend/bin/keepers.mjs'), 'pair'], { cwd: REPO, env });
+      const { stdout } = await run(process.execPath, [CLI, 'pair'], { cwd: REPO, env });
       const lines = stdout.trim().split('\n');
       return lines[lines.length - 1]!.trim();
     },
+    pause: async () => {
+      await kill(current);
+      current = null;
+    },
+    resume: async () => {
+      ({ child, url } = await serve({ ...env, PORT: port }));
+      current = child;
+    },
     stop: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await kill(current);
+      current = null;
       await rm(dir, { recursive: true, force: true });
     },
   };
