@@ -4,7 +4,7 @@
 import { parse } from 'csv-parse';
 import { parseRelease, type ReleaseInput } from '../../shared/schemas';
 import type { TextSource } from './source';
-import { ImportError, errorMessage, ratingFrom, type ReadEvent } from './types';
+import { ImportError, errorMessage, ratingFrom, type ListKind, type ReadEvent } from './types';
 
 export type CsvField =
   | 'releaseId'
@@ -203,6 +203,8 @@ export async function* readCollectionCsv(source: TextSource): AsyncGenerator<Rea
   const parser = parse({
     raw: true,
     relax_column_count: true,
+    // A stray quote inside a field (hand-edited files) keeps its row instead of derailing the rest.
+    relax_quotes: true,
     skip_records_with_error: true,
     on_record: (rec: string[] | { record: string[]; raw: string }) => {
       // With `raw: true` the record arrives as { record, raw }.
@@ -220,9 +222,15 @@ export async function* readCollectionCsv(source: TextSource): AsyncGenerator<Rea
         nextLine = lastSkip.line + linesSpanned(raw);
         return undefined;
       }
-      lastSkip = { line: nextLine, raw };
-      queue.push({ line: nextLine, error: `malformed CSV row: ${(err?.message ?? 'unreadable').replace(/ at line \d+/, '')}` });
-      nextLine += linesSpanned(raw);
+      const line = nextLine;
+      const span = linesSpanned(raw);
+      lastSkip = { line, raw };
+      const message =
+        err?.code === 'CSV_QUOTE_NOT_CLOSED'
+          ? `a quote opened in this row is never closed, so lines ${line}–${line + span - 1} (the rest of the file) could not be read; the rows before are imported`
+          : `malformed CSV row: ${(err?.message ?? 'unreadable').replace(/ at line \d+/, '')}`;
+      queue.push({ line, error: message });
+      nextLine += span;
       return undefined;
     },
   });
@@ -230,6 +238,7 @@ export async function* readCollectionCsv(source: TextSource): AsyncGenerator<Rea
     new Promise<void>((resolve, reject) => parser.write(chunk, (err) => (err ? reject(err) : resolve())));
 
   let columns: Partial<Record<CsvField, number>> | null = null;
+  let listKind: ListKind = null;
   const dates = { slashOrder: null as SlashOrder | null };
   const toEvents = function* (ev: RawEvent): Generator<ReadEvent> {
     if ('error' in ev) {
@@ -239,6 +248,9 @@ export async function* readCollectionCsv(source: TextSource): AsyncGenerator<Rea
     const { line, row } = ev;
     if (columns === null) {
       columns = mapHeader(row);
+      // Collection exports have a folder column; a wantlist export (or a hand-made list) does not,
+      // so its kind is left to the caller.
+      listKind = columns.folder !== undefined ? 'collection' : null;
       if (columns.releaseId === undefined) {
         throw new ImportError(
           `${source.file}:${line}: not a Discogs collection export: no release_id column in the header (found: ${row.join(', ')})`,
@@ -248,7 +260,7 @@ export async function* readCollectionCsv(source: TextSource): AsyncGenerator<Rea
       }
       return;
     }
-    yield* rowEvents(row, line, columns, dates);
+    yield* rowEvents(row, line, columns, dates, listKind);
   };
 
   try {
@@ -272,6 +284,7 @@ function* rowEvents(
   line: number,
   columns: Partial<Record<CsvField, number>>,
   dates: { slashOrder: SlashOrder | null },
+  listKind: ListKind,
 ): Generator<ReadEvent> {
   // Padding rows (",,,,,") and empty lines carry nothing: not a problem.
   if (row.every((v) => v.trim() === '' || v.trim() === 'NA')) return;
@@ -310,7 +323,7 @@ function* rowEvents(
     if (addedText !== null && dateAdded === null) {
       yield { problem: { line, message: `Date Added ${JSON.stringify(addedText)} is not a date; the row is imported without it` } };
     }
-    yield { item: { line, release, listKind: 'collection', dateAdded, rating: ratingFrom(cell(row, columns.rating)) } };
+    yield { item: { line, release, listKind, dateAdded, rating: ratingFrom(cell(row, columns.rating)) } };
   } catch (err) {
     yield { problem: { line, message: errorMessage(err) } };
   }

@@ -128,21 +128,31 @@ describe('collection CSV exports', () => {
     expect(sink.committed[1]?.release).toMatchObject({ title: 'Title, With Comma', year: null, lowestPrice: null });
   });
 
-  it('skips a row with broken quoting, names its line and keeps the rows before and after', async () => {
+  it('keeps a row with a stray quote; an unclosed quote is reported at its line and the rows before it stay', async () => {
     const file = path.join(tmp, 'broken-quote.csv');
     await writeFile(
       file,
       [
-        'Catalog#,Artist,Title,Label,Format,Rating,Released,release_id,CollectionFolder,Date Added',
-        'A1,Good,Before,L,LP,,2000,11,Uncategorized,2021-01-01 00:00:00',
-        'A2,"Bad "quote" here,T,L,LP,,2000,12,Uncategorized,2021-01-01 00:00:00',
+        'Catalog#,Artist,Title,Label,Format,Rating,Released,release_id,Notes',
+        'A1,Good,Before,L,LP,,2000,11,',
+        'A2,"Stray "quote" here,T,L,LP,,2000,12,',
+        'A3,"Unclosed,T,L,LP,,2000,13,',
+        'A4,Lost,After,L,LP,,2000,14,',
       ].join('\n') + '\n',
     );
     const sink = new MemoryTransactionalSink();
     const result = await importFile(file, sink);
-    expect(sink.committed.map((i) => i.release.id)).toEqual([11]);
-    expect(result.problems).toHaveLength(1);
-    expect(result.problems[0]).toMatchObject({ line: 3, message: expect.stringMatching(/^malformed CSV row: /) });
+    expect(sink.committed.map((i) => i.release.id)).toEqual([11, 12]);
+    expect(sink.committed[1]?.release.artists).toEqual(['"Stray "quote" here']);
+    // No CollectionFolder column: not known to be the collection (a wantlist export looks like this).
+    expect(sink.committed[0]?.listKind).toBeNull();
+    expect(result.problems).toEqual([
+      {
+        file,
+        line: 4,
+        message: 'a quote opened in this row is never closed, so lines 4–5 (the rest of the file) could not be read; the rows before are imported',
+      },
+    ]);
   });
 
   it('parses the format and label columns the way Discogs writes them', () => {
