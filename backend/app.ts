@@ -12,6 +12,7 @@ import { latestLabelled } from './labels';
 import { ensureTf } from './training/jobs';
 import { InProcessTrainer, WorkerTrainer, type Trainer } from './training/trainer';
 import type { Release } from '../shared/schemas';
+import { EmbeddingCache } from './scoring';
 
 export const VERSION = '0.1.0';
 
@@ -44,6 +45,8 @@ export class App {
   readonly random: () => number;
   readonly autoTrain: boolean;
   lastTrainingError: string | null = null;
+  /** Embeddings of stored records under the active version (reasons, neighbours, silhouette). */
+  readonly embeddings = new EmbeddingCache();
 
   private constructor(
     readonly db: Db,

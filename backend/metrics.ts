@@ -3,7 +3,6 @@ import { ece, silhouette, auc } from '../shared/metrics';
 import type { App } from './app';
 import { getBanditState } from './models';
 import { latestLabelled } from './labels';
-import { embedReleases } from './scoring';
 
 /** Labelled records embedded for the silhouette (pairwise cost grows with the square). */
 const SILHOUETTE_SAMPLE = 600;
@@ -42,8 +41,8 @@ export async function metricsSummary(app: App) {
   let silhouetteScore: number | null = null;
   const sample = labelled.slice(-SILHOUETTE_SAMPLE);
   if (sample.some((l) => l.keeper) && sample.some((l) => !l.keeper)) {
-    const { model } = await app.activeModel();
-    silhouetteScore = silhouette(embedReleases(model, sample.map((l) => l.release)), sample.map((l) => (l.keeper ? 1 : 0)));
+    const { model, version } = await app.activeModel();
+    silhouetteScore = silhouette(app.embeddings.get(version, model, sample.map((l) => l.release)), sample.map((l) => (l.keeper ? 1 : 0)));
   }
   return {
     modelVersion: state.activeVersion,

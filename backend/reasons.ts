@@ -6,7 +6,7 @@ import { predict } from '../shared/model';
 import { encodeReleases } from '../shared/features';
 import { explainRecord, occlusionVariants, type Occlusion, type Reason } from '../shared/explain';
 import type { Release } from '../shared/schemas';
-import { embedReleases } from './scoring';
+import { embedReleases, type EmbeddingCache } from './scoring';
 
 export type { Reason };
 
@@ -32,10 +32,17 @@ function occlusions(model: KeepersModel, releases: Release[]): Occlusion[][] {
   );
 }
 
-export function reasonsFor(model: KeepersModel, items: ScoredItem[], labelled: { release: Release; keeper: boolean }[]): Reason[][] {
+/** `cache` (with the model's version) keeps the labelled records' embeddings between calls. */
+export function reasonsFor(
+  model: KeepersModel,
+  items: ScoredItem[],
+  labelled: { release: Release; keeper: boolean }[],
+  cache?: { embeddings: EmbeddingCache; version: string },
+): Reason[][] {
   if (items.length === 0) return [];
   const recent = labelled.slice(-MAX_LABELLED);
-  const labelledEmb = embedReleases(model, recent.map((l) => l.release));
+  const recentReleases = recent.map((l) => l.release);
+  const labelledEmb = cache ? cache.embeddings.get(cache.version, model, recentReleases) : embedReleases(model, recentReleases);
   const itemEmb = embedReleases(model, items.map((i) => i.release));
   const labelledInput = recent.map((l, i) => ({ release: l.release, keeper: l.keeper, embedding: Array.from(labelledEmb[i]!) }));
   const occ = occlusions(model, items.map((i) => i.release));

@@ -36,3 +36,32 @@ export function describeRelease(r: Release): string {
   const artist = r.artists[0];
   return artist ? `${artist} – ${r.title}` : r.title;
 }
+
+/** Changes when enrichment or a page fills in what the features read most (genres, styles, names). */
+function cacheKey(r: Release): string {
+  return `${r.id}|${r.genres.join(',')}|${r.styles.join(',')}|${r.artists.join(',')}|${r.labels.map((l) => l.name).join(',')}|${r.year ?? ''}`;
+}
+
+/**
+ * Embeddings of stored records under one model version, kept between requests: the labelled records
+ * are embedded again for every batch's reasons otherwise. Cleared when the version changes; bounded.
+ */
+export class EmbeddingCache {
+  private version: string | null = null;
+  private readonly byKey = new Map<string, Float32Array>();
+
+  constructor(private readonly maxEntries = 50_000) {}
+
+  get(version: string, model: KeepersModel, releases: Release[]): Float32Array[] {
+    if (version !== this.version) {
+      this.byKey.clear();
+      this.version = version;
+    }
+    const missing = releases.filter((r) => !this.byKey.has(cacheKey(r)));
+    if (missing.length > 0) {
+      if (this.byKey.size + missing.length > this.maxEntries) this.byKey.clear();
+      embedReleases(model, missing).forEach((e, i) => this.byKey.set(cacheKey(missing[i]!), e));
+    }
+    return releases.map((r) => this.byKey.get(cacheKey(r)) ?? embedReleases(model, [r])[0]!);
+  }
+}

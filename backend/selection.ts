@@ -59,6 +59,7 @@ export async function selectBatch(app: App, deviceId: number | null, opts: { poo
     model,
     selection.items.map((it) => ({ release: byId.get(it.releaseId)!, strategy: it.strategy, mean: it.mean, uncertainty: it.uncertainty, aleatoric: aleatoric(it.releaseId) })),
     labelled,
+    { embeddings: app.embeddings, version },
   );
   const items: BatchItem[] = selection.items.map((it, i) => ({ ...it, aleatoric: aleatoric(it.releaseId), reasons: reasons[i]! }));
   const exploreCount = items.filter((i) => i.strategy === 'explore').length;

@@ -28,6 +28,7 @@ export const explainRouter = router({
         model,
         [{ release, mean: pred!.mean, uncertainty: pred!.uncertainty, aleatoric: pred!.aleatoric, strategy: pick?.selection_strategy ?? 'none' }],
         labelled,
+        { embeddings: ctx.app.embeddings, version },
       );
       return { releaseId: release.id, modelVersion: version, mean: pred!.mean, uncertainty: pred!.uncertainty, aleatoric: pred!.aleatoric, reasons: reasons! };
     }),

@@ -24,7 +24,8 @@ export const similarRouter = router({
       const label = new Map(labelled.map((l) => [l.release.id, l.keeper]));
       const candidates = [...labelled.map((l) => l.release), ...sample].filter((r) => r.id !== target.id);
       const { version, model } = await ctx.app.activeModel();
-      const [t, ...rest] = embedReleases(model, [target, ...candidates]);
+      const [t] = embedReleases(model, [target]);
+      const rest = ctx.app.embeddings.get(version, model, candidates);
       const ranked = rest
         .map((e, i) => ({ release: candidates[i]!, distance: unitDistance(t!, e) }))
         .sort((a, b) => a.distance - b.distance)
