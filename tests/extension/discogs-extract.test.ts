@@ -153,6 +153,22 @@ describe('extractors on fixture pages', () => {
     expect(rows.every((r) => r.placement.element.tagName === 'STRONG' && r.placement.position === 'afterend')).toBe(true);
   });
 
+  it.each([
+    'https://www.discogs.com/sell/mywants?limit=25',
+    'https://www.discogs.com/seller/plattenkiste/profile',
+    'https://www.discogs.com/pt_BR/seller/plattenkiste/mywants',
+  ])('the listing table reads the same on %s', (url) => {
+    const { page, rows } = extractFixture('marketplace-list.html', url);
+    expect(page.kind).toBe('marketplace-list');
+    expect(rows.map((r) => r.record.releaseId)).toEqual([1000001, 1000051, 1000060, 1000020]);
+  });
+
+  it('a locale-prefixed release URL reads the same release', () => {
+    const { page, header } = extractFixture('release.html', 'https://www.discogs.com/pt_BR/release/1000001-Nova-Lines-Afterglow');
+    expect(page).toMatchObject({ kind: 'release', locale: 'pt_BR', releaseId: 1000001 });
+    expect(header?.record.release.title).toBe('Afterglow');
+  });
+
   it('/sell/release/{id}: header for the release and one target per listing row', () => {
     const { page, header, rows } = extractFixture('marketplace-release.html');
     expect(page).toMatchObject({ kind: 'marketplace-release', releaseId: 1000001 });
