@@ -33,6 +33,12 @@ export interface KeepersConfig {
   /** Triplets per online update at most (anchors × positives × negatives is capped to this). */
   maxTriplets: number;
   /**
+   * Random "prior probe" records per training step whose target in the uncertainty regulariser is 0.5
+   * (a noise-contrastive prior, see probes.ts): keeps Monte-Carlo uncertainty high away from the labels.
+   * 0 turns them off.
+   */
+  priorProbes: number;
+  /**
    * Earlier labels replayed in each online update, sampled from history (0 = off: the `seed` policy trains
    * on the newest batch only, as specified). A challenger against forgetting, measured by the simulator.
    */
@@ -62,6 +68,7 @@ export const DEFAULT_CONFIG: KeepersConfig = Object.freeze({
   styleEmbeddingDim: 16,
   logVarRange: [-7, 0],
   maxTriplets: 64,
+  priorProbes: 16,
   replay: 0,
 }) as KeepersConfig;
 
@@ -88,6 +95,7 @@ export function resolveConfig(overrides: Partial<KeepersConfig> = {}, base: Keep
   if (!(c.dropout >= 0 && c.dropout < 1)) problems.push(`dropout must be in [0, 1), got ${c.dropout}`);
   if (!(c.learningRate > 0)) problems.push(`learningRate must be > 0, got ${c.learningRate}`);
   if (!(c.logVarRange[0] < c.logVarRange[1])) problems.push(`logVarRange must be [low, high] with low < high`);
+  if (!Number.isInteger(c.priorProbes) || c.priorProbes < 0) problems.push(`priorProbes must be a non-negative integer, got ${c.priorProbes}`);
   if (!Number.isInteger(c.replay) || c.replay < 0) problems.push(`replay must be a non-negative integer, got ${c.replay}`);
   if (problems.length > 0) throw new Error(`invalid KeepersConfig: ${problems.join('; ')}`);
   return c;

@@ -14,9 +14,14 @@
 //             0.03 and 1, the whole range a residual of a probability can have) by
 //             s = lo + (hi − lo) · sigmoid(raw), so it neither collapses nor explodes and its gradient
 //             never dies as with a hard clip.
+//             Plus the same NLL on `priorProbes` random records (probes.ts) with target y = 0.5:
+//             mean over labelled rows + mean over probes. Without it the network extrapolates
+//             confidently and Monte-Carlo uncertainty collapses on records nobody labelled.
 import { tf } from './tf';
 import { dropoutMask } from './random';
 import { disposeInputs, encode, head, headInput, l2Normalize, toTensors } from './network';
+import { priorProbes } from './probes';
+import { concatEncoded } from '../features';
 import type { KeepersModel } from './model';
 import type { KeepersConfig } from './config';
 import type { EncodedReleases } from '../features';
@@ -74,24 +79,33 @@ function lossFunction(model: KeepersModel, batch: TrainBatch, opts: TrainStepOpt
   const c: KeepersConfig = model.config;
   const lossWeights = opts.lossWeights ?? c.lossWeights;
   const margin = opts.tripletMargin ?? c.tripletMargin;
-  const n = batch.examples.count;
   const d = c.embeddingDim;
   const hidden = c.hidden[2];
   const labelled: number[] = [];
   batch.labels.forEach((y, i) => {
     if (!Number.isNaN(y)) labelled.push(i);
   });
+  // Prior probes join the rows only when there are labels to regularise (see probes.ts).
+  const probeCount = labelled.length > 0 ? c.priorProbes : 0;
+  const rowsBefore = batch.examples.count;
+  const examples = probeCount > 0 ? concatEncoded([batch.examples, priorProbes(model.trainRng, probeCount)]) : batch.examples;
+  const n = examples.count;
   const inMask = dropoutMask(model.trainRng, n * d, c.dropout);
   const hidMask = dropoutMask(model.trainRng, n * hidden, c.dropout);
   const [sa, sp, sn] = selectors(batch.triplets, n);
   const labelSelector = new Float32Array(n);
+  const probeSelector = new Float32Array(n);
   const y = new Float32Array(n);
   for (const i of labelled) {
     labelSelector[i] = 1;
     y[i] = batch.labels[i]!;
   }
+  for (let i = rowsBefore; i < n; i++) {
+    probeSelector[i] = 1;
+    y[i] = 0.5;
+  }
   const parts: { triplet?: tf.Scalar; bce?: tf.Scalar; regulariser?: tf.Scalar } = {};
-  const inputs = toTensors(batch.examples, c);
+  const inputs = toTensors(examples, c);
   const f = () => {
     const raw = encode(model.weights, c, inputs);
     let triplet: tf.Scalar = tf.scalar(0);
@@ -117,6 +131,7 @@ function lossFunction(model: KeepersModel, batch: TrainBatch, opts: TrainStepOpt
       const residual = tf.sub(target, tf.sigmoid(logit));
       const nll = tf.mul(0.5, tf.add(tf.mul(tf.square(residual), tf.exp(tf.neg(logVar))), logVar));
       regulariser = tf.div(tf.sum(tf.mul(nll, weight)), count);
+      if (probeCount > 0) regulariser = tf.add(regulariser, tf.div(tf.sum(tf.mul(nll, tf.tensor1d(probeSelector))), probeCount));
     }
     parts.triplet = tf.keep(triplet);
     parts.bce = tf.keep(bce);
