@@ -94,6 +94,19 @@ describe('requests', () => {
     expect(wants.items.map((i) => [i.release.id, i.listKind, i.release.styles])).toEqual([[1003, 'wantlist', ['Disco']]]);
     await expect(client.getCollectionPage('tester name', 0)).rejects.toThrow(/page must be a positive whole number/);
   });
+
+  it('caches list pages only when asked to (they change as the collection grows)', async () => {
+    const cache = createMemoryCache();
+    const { client, server, baseUrl, clock } = await setup({ cache });
+    server.collectionPages.set('tester', [await readFixture('collection-tester-p1.json')]);
+    await client.getCollectionPage('tester', 1);
+    await client.getCollectionPage('tester', 1);
+    expect(server.requests).toHaveLength(2);
+    const caching = createDiscogsClient({ userAgent: UA, baseUrl, clock, cache, cacheListPages: true });
+    await caching.getCollectionPage('tester', 1);
+    await caching.getCollectionPage('tester', 1);
+    expect(server.requests).toHaveLength(3);
+  });
 });
 
 describe('rate limiting', () => {
@@ -126,6 +139,17 @@ describe('rate limiting', () => {
     expect(server.maxInAnyWindow()).toBeLessThanOrEqual(30);
     // Before the first response it ran at 55/min (waits of 1091 ms); once Remaining fell under 5 it waited longer.
     expect(Math.max(...state.sleeps)).toBeGreaterThan(Math.ceil(60_000 / 28));
+  });
+
+  it('derives what is left from X-Discogs-Ratelimit-Used when Remaining is absent', async () => {
+    const { client, server, state } = await setup();
+    const body = await readFixture('release-1001.json');
+    server.queued.push({ status: 200, body, headers: { 'X-Discogs-Ratelimit': '60', 'X-Discogs-Ratelimit-Used': '58' } });
+    await client.getRelease(1001);
+    expect(client.rateLimit()).toMatchObject({ discogsLimit: 60, remaining: 2 });
+    await client.getRelease(1001);
+    // 2 left, threshold 5: the bucket owes 3 requests, so the next one waits 4 intervals of 60/55 s.
+    expect(state.sleeps).toEqual([Math.ceil((4 * 60_000) / 55)]);
   });
 
   it('waits as long as Retry-After says on a 429, then succeeds', async () => {
