@@ -214,9 +214,15 @@ describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
     expect(status.sync.queued).toBe(0);
     expect(status.batchNumber).toBe(1);
     await popup.screenshot({ path: screenshotPath('popup-done.png') });
+
+    // Paired, "Why shown?" comes from the backend's model (explain.record) for a record seen on a page.
+    const why = await message(extPage, 'explainRecord', { releaseId: 1000001, record: { releaseId: 1000001, release: { id: 1000001, title: 'Afterglow', artists: ['Nova Lines'], styles: ['Ambient'] } } });
+    expect(why.reasons.length).toBeGreaterThan(0);
+    expect(why.reasons.every((r) => r.text.length > 0)).toBe(true);
   });
 
   test('labels made offline survive a browser restart and reach the backend exactly once', async () => {
+    const versionBefore = await healthModelVersion(backend);
     await backend.pause();
     const page = await ext.context.newPage();
     await page.goto(MARKETPLACE);
@@ -237,7 +243,11 @@ describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
     ext = await launchWithExtension({ userDataDir: profile });
     await routeDiscogs(ext);
     extPage = await openExtensionPage(ext);
-    expect((await message(extPage, 'getStatus')).sync.queued).toBe(2);
+    const restarted = await message(extPage, 'getStatus');
+    expect(restarted.sync.queued).toBe(2);
+    // The trained weights came back from IndexedDB while the backend is still down.
+    expect(restarted.scorer.modelSource).toBe('backend');
+    expect(restarted.scorer.modelVersion).toBe(versionBefore);
 
     // Labelled records are no longer bandit candidates: 'none', with their label.
     const rescored = await message(extPage, 'scoreRecords', {
@@ -263,5 +273,19 @@ describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
     });
     const labels = ((await res.json()) as { result: { data: { labels: { releaseId: number; keeper: boolean }[] } } }).result.data.labels;
     for (const id of ids) expect(labels.filter((l) => l.releaseId === id)).toEqual([expect.objectContaining({ releaseId: id, keeper: true })]);
+  });
+
+  test('"forget this device" drops the pairing and the downloaded model; the popup then asks to pair', async () => {
+    const options = await openExtensionPage(ext, 'options.html');
+    options.once('dialog', (dialog) => void dialog.accept());
+    await options.getByTestId('forget').click();
+    await options.getByTestId('pair-form').waitFor();
+    const status = await message(extPage, 'getStatus');
+    expect(status.sync.paired).toBe(false);
+    expect(status.scorer.modelSource).toBe('untrained');
+    const popup = await openExtensionPage(ext, 'popup.html');
+    await popup.getByTestId('not-paired').waitFor();
+    await popup.setViewportSize({ width: 400, height: 420 });
+    await popup.screenshot({ path: screenshotPath('popup-not-paired.png') });
   });
 });
