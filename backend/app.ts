@@ -67,6 +67,12 @@ export class App {
     const app = new App(db, logger, trainer, opts);
     await ensureTf();
     await app.ensureInitialModel();
+    // Batches labelled before a crash or shutdown interrupted their online update: train them now.
+    const pending = await db.all<{ id: number }>('SELECT id FROM batches WHERE completed_at IS NOT NULL AND trained_version IS NULL ORDER BY id');
+    if (pending.length > 0) {
+      app.logger.info({ batchIds: pending.map((p) => p.id) }, 'resuming online updates interrupted by a restart');
+      void app.scheduleOnlineUpdates(pending.map((p) => p.id));
+    }
     return app;
   }
 

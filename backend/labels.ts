@@ -71,11 +71,14 @@ export async function submitLabels(db: Db, deviceId: number | null, labels: Labe
     );
     const batchIds = touched.map((t) => t.batch_id);
     if (batchIds.length > 0) {
-      // The latest label (labelledAt, then arrival) of each pick's record that answers it.
+      // The latest label (labelledAt, then arrival) of each pick's record that answers it. Only open
+      // batches change: a completed batch keeps the labels its online update learnt from (later labels
+      // still reach training through the labels table).
       await q.run(
         `UPDATE training_instances AS t SET label = l.keeper, label_id = l.id, labelled_at = l.labelled_at
          FROM labels AS l
-         WHERE t.batch_id IN (SELECT value FROM json_each(?)) AND l.id = (
+         WHERE t.batch_id IN (SELECT value FROM json_each(?))
+           AND t.batch_id IN (SELECT id FROM batches WHERE completed_at IS NULL) AND l.id = (
            SELECT l2.id FROM labels l2 WHERE l2.release_id = t.release_id AND (l2.batch_id = t.batch_id OR l2.batch_id IS NULL)
            ORDER BY l2.labelled_at DESC, l2.id DESC LIMIT 1)`,
         [JSON.stringify(batchIds)],

@@ -1,0 +1,69 @@
+// Online updates: resumed after a restart, and a failed training job leaves the previous state intact.
+import { afterAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { selectBatch } from '../../backend/selection';
+import { submitLabels } from '../../backend/labels';
+import { upsertReleases } from '../../backend/records';
+import { getBanditState } from '../../backend/models';
+import { InProcessTrainer, type Trainer } from '../../backend/training/trainer';
+import type { App } from '../../backend/app';
+import { openApp, syntheticReleases, tempDir } from './helpers';
+
+async function labelOneBatch(app: App, tag: string): Promise<{ batchId: number; completed: number[] }> {
+  const batch = await selectBatch(app, null, { poolSize: 60, batchSize: 10 });
+  const releases = new Map(syntheticReleases(200).map((r) => [r.id, r]));
+  const res = await submitLabels(
+    app.db,
+    null,
+    batch.items.map((it, i) => ({ clientId: `${tag}-${i}`, releaseId: it.releaseId, keeper: releases.get(it.releaseId)!.genres.includes('Jazz'), batchId: batch.batchId, labelledAt: new Date().toISOString() })),
+  );
+  return { batchId: batch.batchId, completed: res.completedBatchIds };
+}
+
+describe('online updates', () => {
+  const t = tempDir();
+  afterAll(() => t.cleanup());
+
+  it('resumes an online update interrupted by a shutdown', async () => {
+    const file = path.join(t.dir, 'resume.sqlite');
+    const first = await openApp(file, { autoTrain: false });
+    await upsertReleases(first.db, syntheticReleases(200), 'page');
+    const { batchId, completed } = await labelOneBatch(first, 'r');
+    expect(completed).toEqual([batchId]);
+    const before = await getBanditState(first.db);
+    await first.close();
+
+    const second = await openApp(file);
+    await second.idle();
+    const after = await getBanditState(second.db);
+    expect(after.batchCount).toBe(before.batchCount + 1);
+    expect(after.activeVersion).not.toBe(before.activeVersion);
+    const batch = await second.db.get<{ trained_version: string }>('SELECT trained_version FROM batches WHERE id = ?', [batchId]);
+    expect(batch!.trained_version).toBe(after.activeVersion);
+    const version = await second.db.get<{ parent_version: string; kind: string; batch_number: number }>('SELECT parent_version, kind, batch_number FROM model_versions WHERE version = ?', [after.activeVersion]);
+    expect(version).toEqual({ parent_version: before.activeVersion, kind: 'online', batch_number: 0 });
+    await second.close();
+  });
+
+  it('keeps the previous model and counter when training fails', async () => {
+    const real = new InProcessTrainer();
+    const broken: Trainer = {
+      online: () => Promise.reject(new Error('out of memory in the worker')),
+      full: (job) => real.full(job),
+      close: () => real.close(),
+    };
+    const app = await openApp(path.join(t.dir, 'fail.sqlite'), { trainer: broken });
+    await upsertReleases(app.db, syntheticReleases(200), 'page');
+    const before = await getBanditState(app.db);
+    const versionsBefore = await app.db.all('SELECT version FROM model_versions');
+    const { completed } = await labelOneBatch(app, 'f');
+    await app.scheduleOnlineUpdates(completed);
+    expect(app.lastTrainingError).toMatch(/out of memory/);
+    expect(await getBanditState(app.db)).toEqual(before);
+    expect(await app.db.all('SELECT version FROM model_versions')).toEqual(versionsBefore);
+    // Selection goes on with the old version.
+    const next = await selectBatch(app, null, { poolSize: 60, batchSize: 10 });
+    expect(next.modelVersion).toBe(before.activeVersion);
+    await app.close();
+  });
+});
