@@ -19,6 +19,8 @@ export interface RunnerOptions {
   features?: readonly ContentFeature[];
   /** Quiet time after the last DOM change before re-extracting (React renders in bursts). */
   debounceMs?: number;
+  /** Longest a pass waits while the page keeps changing (endless scrolling, animations). */
+  maxWaitMs?: number;
   /** How often the URL is compared, to notice the page's own history.pushState navigation. */
   navigationPollMs?: number;
   report?: (featureId: string, error: unknown) => void;
@@ -46,6 +48,8 @@ export class KeepersRunner {
   private readonly signal: AbortSignal;
   private readonly features: readonly ContentFeature[];
   private readonly debounceMs: number;
+  private readonly maxWaitMs: number;
+  private pendingSince = 0;
   private readonly report: (featureId: string, error: unknown) => void;
   /** Release ids already handled per row / heading element: rows are never badged twice. */
   private processed = new WeakMap<Element, Set<number>>();
@@ -66,6 +70,7 @@ export class KeepersRunner {
     this.signal = options.signal;
     this.features = options.features ?? ALL_FEATURES;
     this.debounceMs = options.debounceMs ?? 250;
+    this.maxWaitMs = options.maxWaitMs ?? 1000;
     this.report = options.report ?? ((featureId, error) => console.debug(`[keepers] ${featureId} failed`, error));
     this.url = this.location();
 
@@ -98,7 +103,14 @@ export class KeepersRunner {
   /** Extract and badge now (debounced when called again while a pass runs). */
   schedule(delay = this.debounceMs): void {
     if (this.signal.aborted) return;
-    if (this.timer !== null) clearTimeout(this.timer);
+    const now = Date.now();
+    if (this.timer !== null) {
+      // Waited long enough: let the pending pass run instead of postponing it again.
+      if (now - this.pendingSince >= this.maxWaitMs) return;
+      clearTimeout(this.timer);
+    } else {
+      this.pendingSince = now;
+    }
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.run();

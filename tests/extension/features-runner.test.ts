@@ -166,6 +166,30 @@ describe('record badges', () => {
     expect(hosts(doc)).toHaveLength(2);
   });
 
+  it('badges rows while the page keeps changing (the debounce has a maximum wait)', async () => {
+    const api = new RecordingApi(ruleScore);
+    const dom = loadFixture('wantlist.html');
+    const doc = dom.window.document;
+    const controller = new dom.window.AbortController();
+    controllers.push(controller);
+    // The first pass finds no background, so only a re-run during the changes can badge.
+    api.failScoring = true;
+    const runner = startKeepers({ doc, api, signal: controller.signal, debounceMs: 100, maxWaitMs: 150, report: () => {} });
+    await runner.idle();
+    expect(api.scoreBatches).toHaveLength(1);
+    api.failScoring = false;
+    const ticker = doc.createElement('p');
+    doc.body.append(ticker);
+    // A change every 5 ms for 600 ms: a plain debounce would never fire during it.
+    for (let i = 0; i < 120 && hosts(doc).length === 0; i++) {
+      ticker.textContent = String(i);
+      ticker.append(doc.createElement('span'));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(hosts(doc)).toHaveLength(2);
+    await runner.idle();
+  });
+
   it('copes with removed rows and with a row re-used for another record', async () => {
     const api = new RecordingApi(ruleScore);
     const { doc, runner, reports } = await open('collection.html', api);
