@@ -14,7 +14,7 @@ export function StatusLine({ status, batchNumber, exploreRate }: { status: Exten
       </div>
       <div>
         <dt>Model</dt>
-        <dd data-testid="model-version">{scorer.modelVersion ?? 'untrained'}</dd>
+        <dd data-testid="model-version" title={scorer.modelVersion ?? undefined}>{scorer.modelVersion ?? 'untrained'}</dd>
       </div>
       <div>
         <dt>Sync</dt>

@@ -275,6 +275,25 @@ describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
     for (const id of ids) expect(labels.filter((l) => l.releaseId === id)).toEqual([expect.objectContaining({ releaseId: id, keeper: true })]);
   });
 
+  test('a feature switched off in the options disappears from the page, the others stay', async () => {
+    const options = await openExtensionPage(ext, 'options.html');
+    const toggle = options.locator('input[name="why-shown"]');
+    await toggle.waitFor();
+    expect(await toggle.isChecked()).toBe(true);
+    await toggle.uncheck();
+    await expect.poll(async () => (await message(extPage, 'getFeatureToggles'))['why-shown']).toBe(false);
+
+    const page = await ext.context.newPage();
+    await page.goto(MARKETPLACE);
+    await page.waitForSelector('[data-keepers-badge] button[data-keepers-label-button]');
+    expect(await page.locator('[data-keepers-badge] [data-keepers-why]').count()).toBe(0);
+    await page.close();
+
+    await toggle.check();
+    await expect.poll(async () => (await message(extPage, 'getFeatureToggles'))['why-shown']).toBe(true);
+    await options.close();
+  });
+
   test('"forget this device" drops the pairing and the downloaded model; the popup then asks to pair', async () => {
     const options = await openExtensionPage(ext, 'options.html');
     options.once('dialog', (dialog) => void dialog.accept());
