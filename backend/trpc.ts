@@ -35,7 +35,9 @@ export function readableIssues(issues: ReadonlyArray<{ path?: ReadonlyArray<Prop
     .map((issue) => {
       const parts = (issue.path ?? []).map((p) => (typeof p === 'object' ? p.key : p));
       const where = parts.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
-      return where ? `${where}: ${issue.message}` : issue.message;
+      // zod prefixes most messages with "Invalid input: ", which the caller already says once.
+      const message = issue.message.replace(/^Invalid input: /, '');
+      return where ? `${where}: ${message}` : message;
     })
     .join('; ')
     .concat(issues.length > 10 ? ` (and ${issues.length - 10} more problems)` : '');
