@@ -414,10 +414,17 @@ export function createDiscogsClient(options: DiscogsClientOptions): DiscogsClien
     const failed: { id: number; message: string }[] = [];
     let enriched = 0;
     let done = 0;
+    // A collection can list a release twice (two copies): ask Discogs once per id, cache or not.
+    const seen = new Map<number, Promise<Release>>();
     for (const { r, index } of todo) {
       let last: EnrichProgress['last'];
       try {
-        const fromApi = await getRelease(r.id, opts);
+        let pending = seen.get(r.id);
+        if (!pending) {
+          pending = getRelease(r.id, opts);
+          seen.set(r.id, pending);
+        }
+        const fromApi = await pending;
         const merged = mergeRelease(r, fromApi);
         out[index] = merged;
         enriched++;

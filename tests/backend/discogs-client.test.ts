@@ -252,6 +252,13 @@ describe('enrichMissing', () => {
     expect(server.requests).toHaveLength(3);
   });
 
+  it('asks once for a release listed twice, even without a cache', async () => {
+    const { client, server } = await setup();
+    const result = await client.enrichMissing([bare(1001), bare(1001, { title: 'second copy' })]);
+    expect(result.enriched).toBe(2);
+    expect(server.requests).toHaveLength(1);
+  });
+
   it('stops on a rejected token instead of failing every record', async () => {
     const { client, server } = await setup();
     server.queued.push({ status: 401, body: '{"message": "You must authenticate to access this resource."}' });
