@@ -1,6 +1,8 @@
 // Online updates: resumed after a restart, and a failed training job leaves the previous state intact.
 import { afterAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { selectBatch } from '../../backend/selection';
 import { submitLabels } from '../../backend/labels';
 import { upsertReleases } from '../../backend/records';
@@ -43,6 +45,27 @@ describe('online updates', () => {
     const version = await second.db.get<{ parent_version: string; kind: string; batch_number: number }>('SELECT parent_version, kind, batch_number FROM model_versions WHERE version = ?', [after.activeVersion]);
     expect(version).toEqual({ parent_version: before.activeVersion, kind: 'online', batch_number: 0 });
     await second.close();
+  });
+
+  it('logs one line per batch with the exploration rate, the split and the score distribution', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        done();
+      },
+    });
+    const app = await openApp(path.join(t.dir, 'log.sqlite'), { logger: pino({ level: 'info' }, sink) });
+    await upsertReleases(app.db, syntheticReleases(200), 'page');
+    const batch = await selectBatch(app, null, { poolSize: 100, batchSize: 20 });
+    await app.close();
+    const line = lines.find((l) => l.msg === 'selected batch');
+    expect(line).toMatchObject({ batchId: batch.batchId, batchNumber: 0, exploreRate: 0.6, split: { explore: 12, exploit: 8 }, poolSize: 100, policy: 'seed' });
+    const score = line!.score as { min: number; median: number; max: number };
+    const scores = batch.items.map((i) => i.score);
+    expect(score.min).toBeCloseTo(Math.min(...scores), 9);
+    expect(score.max).toBeCloseTo(Math.max(...scores), 9);
+    expect(score.median).toBeGreaterThanOrEqual(score.min);
   });
 
   it('keeps the previous model and counter when training fails', async () => {
