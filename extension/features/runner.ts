@@ -61,8 +61,6 @@ export class KeepersRunner {
   private running: Promise<void> | null = null;
   private dirty = false;
   private idleWaiters: Array<() => void> = [];
-  /** Number of scoreRecords messages sent (one per pass with new records). */
-  scoreCalls = 0;
 
   constructor(options: RunnerOptions) {
     this.doc = options.doc;
@@ -204,7 +202,6 @@ export class KeepersRunner {
     if (unscored.size > 0) {
       let items: RecordScore[];
       try {
-        this.scoreCalls += 1;
         ({ items } = await this.api.scoreRecords(Array.from(unscored.values()), url));
       } catch (error) {
         // No background (not installed, not paired, reloading): render nothing; a later change retries.
