@@ -139,6 +139,10 @@ async function importCommand(args: string[]): Promise<void> {
       for (const p of result.problems.slice(0, 20)) process.stderr.write(`${p.file}:${p.line}: ${p.message}\n`);
       if (result.problems.length > 20) process.stderr.write(`… ${result.problems.length - 20} more problems\n`);
       const labels = values['as-keepers'] ? ' as keeper labels' : '';
+      if (result.resumedFrom > 0 && result.resumedFrom === result.records) {
+        process.stdout.write(`Already imported: all ${result.records} records of ${file} are in ${dbFile}; nothing to do.\n`);
+        return true;
+      }
       process.stdout.write(
         `Imported ${result.records - result.resumedFrom} records${labels} from ${file} (${result.format}` +
           `${result.resumedFrom > 0 ? `, resumed after ${result.resumedFrom}` : ''}; ${result.problems.length} problem rows skipped) into ${dbFile}\n`,
