@@ -40,7 +40,10 @@ export interface ImportOptions {
 export interface ImportResult {
   /** Records committed for this file in total, including the `resumedFrom` of an earlier run. */
   records: number;
+  /** At most `maxProblems` listed, plus one entry counting the rest. */
   problems: ImportProblem[];
+  /** Every problem found, listed or not. */
+  problemCount: number;
   format: ImportFormat;
   /** Records skipped because an earlier, interrupted run had committed them. */
   resumedFrom: number;
@@ -181,5 +184,5 @@ export async function importFile(file: string, sink: ImportSink, opts: ImportOpt
     problems.push({ file, line: lastProblemLine, message: `${problemCount - problems.length} more problems not listed` });
   }
   progress(true, true);
-  return { records: seen, problems, format, resumedFrom };
+  return { records: seen, problems, problemCount, format, resumedFrom };
 }

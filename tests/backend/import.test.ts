@@ -79,6 +79,14 @@ describe('collection CSV exports', () => {
       [5, 'release_id "12abc" is not a positive whole number'],
     ]);
     expect(result.problems.every((p) => p.file === fixture('collection-export.csv'))).toBe(true);
+    expect(result.problemCount).toBe(2);
+
+    const capped = await importFile(fixture('collection-export.csv'), new MemoryTransactionalSink(), { maxProblems: 1 });
+    expect(capped.problemCount).toBe(2);
+    expect(capped.problems.map((p) => [p.line, p.message])).toEqual([
+      [4, 'no release_id in this row'],
+      [5, '1 more problems not listed'],
+    ]);
 
     const [first, second, multiLine] = sink.committed;
     expect(first?.release).toMatchObject({
