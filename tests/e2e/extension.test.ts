@@ -7,6 +7,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { PageRecord, RecordScore } from '../../extension/core/messaging';
 import { FIXTURE_DIR, FIXTURE_PAGES, type FixtureName } from '../fixtures/discogs-pages/pages';
+import { dataPath, hasData } from '../helpers/data';
 import { hasChromium, launchWithExtension, message, openExtensionPage, screenshotPath, startBackend, type Backend, type ExtensionBrowser } from './helpers';
 import { poolLines } from './pool';
 
@@ -22,7 +23,14 @@ async function routeDiscogs(ext: ExtensionBrowser): Promise<void> {
     if (!file) return route.fulfill({ status: 404, body: 'not a fixture' });
     return route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: readFileSync(join(FIXTURE_DIR, file), 'utf8') });
   });
+  // Real pages reference Discogs' CDNs and third parties: unreachable here, so refuse them at once.
+  await ext.context.route(
+    (url) => url.protocol.startsWith('http') && url.hostname !== 'www.discogs.com' && url.hostname !== '127.0.0.1',
+    (route) => route.abort(),
+  );
 }
+
+const REAL_MARKETPLACE = 'KirianCaumes__Discogs-Marketplace-API-NodeJS/test__html__index@2020-04-25_491dbe4.html';
 
 async function badgeIds(page: Page, selector = '[data-keepers-badge]'): Promise<number[]> {
   return page.$$eval(selector, (els) => els.map((e) => Number(e.getAttribute('data-release-id'))));
@@ -97,6 +105,30 @@ describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
     expect(explore).toBe(Math.round(0.6 * rows.length));
     expect(badges.filter((b) => b.strategy === 'exploit').length).toBe(rows.length - explore);
     await page.screenshot({ path: screenshotPath('marketplace-badges.png'), fullPage: true });
+    await page.close();
+  });
+
+  test.skipIf(!hasData)('a real 2020 Discogs marketplace page (../shared/data): a badge in every listing row', async () => {
+    const html = readFileSync(dataPath('sources', REAL_MARKETPLACE), 'utf8');
+    const url = 'https://www.discogs.com/fr/sell/list?sort=listed%2Cdesc&limit=25&page=1';
+    const page = await ext.context.newPage();
+    await page.route('https://www.discogs.com/fr/sell/list**', (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }));
+    await page.goto(url);
+    const rows = page.locator('table.mpitems tbody tr.shortcut_navigable');
+    const count = await rows.count();
+    expect(count).toBe(25);
+    await page.waitForFunction((n) => document.querySelectorAll('table.mpitems tbody tr.shortcut_navigable [data-keepers-badge]').length >= n, count, {
+      timeout: 30_000,
+    });
+    const perRow = await rows.evaluateAll((trs) =>
+      trs.map((tr) => {
+        const link = /release\/(\d+)/.exec(tr.querySelector('a.item_release_link')?.getAttribute('href') ?? '');
+        return { linked: Number(link?.[1]), badged: tr.querySelector('[data-keepers-badge]')?.getAttribute('data-release-id') };
+      }),
+    );
+    for (const row of perRow) expect(Number(row.badged)).toBe(row.linked);
+    await rows.nth(2).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: screenshotPath('real-marketplace-badges.png') });
     await page.close();
   });
 
