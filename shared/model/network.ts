@@ -145,15 +145,26 @@ export function disposeInputs(t: InputTensors): void {
   tf.dispose([t.charWindows, t.charWindowVectors, t.genreIds, t.genreVectors, t.genreMask, t.styleIds, t.styleVectors, t.styleMask, t.numeric].filter((x) => x !== undefined) as tf.Tensor[]);
 }
 
-/** table[ids] with a gradient that WASM can compute: d table = one-hot(ids)ᵀ · dy. */
+/**
+ * table[ids] with a gradient that WASM can compute. tfjs' own gather gradient needs
+ * UnsortedSegmentSum, which WASM lacks; here d table[id] = Σ dy of the rows that looked id up,
+ * summed in JS (a one-hot(ids)ᵀ · dy matMul gives the same, but its transpose of an
+ * [ids × vocab] matrix costs more than the whole sum).
+ */
 export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
-  const vocab = table.shape[0];
+  const [vocab, dim] = table.shape;
   const lookup = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => ({
     value: tf.gather(args[0] as tf.Tensor, ids),
     gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
-      // Transposing explicitly: WASM matMul with a transpose flag is ~10x slower.
-      const oneHotT = tf.transpose(tf.cast(tf.oneHot(ids, vocab), 'float32'));
-      return tf.matMul(oneHotT, dy as tf.Tensor2D);
+      const grads = (dy as tf.Tensor).dataSync();
+      const idv = ids.dataSync();
+      const out = new Float32Array(vocab * dim);
+      for (let r = 0; r < idv.length; r++) {
+        const o = idv[r]! * dim;
+        const g = r * dim;
+        for (let k = 0; k < dim; k++) out[o + k]! += grads[g + k]!;
+      }
+      return tf.tensor2d(out, [vocab, dim]);
     },
   }));
   return lookup(table) as tf.Tensor2D;
