@@ -45,6 +45,9 @@ async function latestModel(client: BackendClient) {
   }
 }
 
+const LABEL_PAGE_SIZE = 1000;
+const LABEL_PAGES = 20;
+
 /** Labels are sent this long after the last one, so a burst of labels goes in one request. */
 const FLUSH_DELAY_MS = 1500;
 /** Releases seen on pages, kept for labels and explanations that arrive without the record. */
@@ -342,20 +345,24 @@ export class KeepersService {
     return this.syncState();
   }
 
+  /** Labels from other devices since the cursor, a page at a time (at most LABEL_PAGES pages per sync). */
   private async pullLabels(client: BackendClient, sync: { cursor: number }): Promise<void> {
-    const res = await client.labels.since.query({ cursor: sync.cursor });
-    if (res.labels.length > 0) {
-      const labels = await labelsItem.getValue();
-      for (const l of res.labels as { releaseId: number; keeper: boolean; labelledAt: string }[]) {
-        const key = String(l.releaseId);
-        const mine: LocalLabel | undefined = labels[key];
-        if (!mine || mine.labelledAt <= l.labelledAt) {
-          labels[key] = { keeper: l.keeper, labelledAt: l.labelledAt, release: mine?.release ?? this.recent.get(l.releaseId) ?? null };
+    for (let page = 0; page < LABEL_PAGES; page++) {
+      const res = await client.labels.since.query({ cursor: sync.cursor, limit: LABEL_PAGE_SIZE });
+      if (res.labels.length > 0) {
+        const labels = await labelsItem.getValue();
+        for (const l of res.labels as { releaseId: number; keeper: boolean; labelledAt: string }[]) {
+          const key = String(l.releaseId);
+          const mine: LocalLabel | undefined = labels[key];
+          if (!mine || mine.labelledAt <= l.labelledAt) {
+            labels[key] = { keeper: l.keeper, labelledAt: l.labelledAt, release: mine?.release ?? this.recent.get(l.releaseId) ?? null };
+          }
         }
+        await labelsItem.setValue(labels);
       }
-      await labelsItem.setValue(labels);
+      sync.cursor = res.cursor;
+      if (res.labels.length < LABEL_PAGE_SIZE) break;
     }
-    sync.cursor = res.cursor;
   }
 
   async syncState(): Promise<SyncState> {
