@@ -15,6 +15,8 @@ import type { Release } from '../shared/schemas';
 import { EmbeddingCache } from './scoring';
 
 export const VERSION = '0.1.0';
+/** How long a replaced model stays usable for requests that started with it. */
+const RETIRE_AFTER_MS = 60_000;
 
 /** `${XDG_DATA_HOME:-~/.local/share}/discogs-keepers/keepers.sqlite`, or KEEPERS_DB. */
 export function defaultDbFile(env: NodeJS.ProcessEnv = process.env): string {
@@ -38,6 +40,8 @@ export interface AppOptions {
 
 export class App {
   private cached: { version: string; model: KeepersModel } | null = null;
+  private loading: { version: string; promise: Promise<KeepersModel> } | null = null;
+  private readonly retired = new Map<KeepersModel, NodeJS.Timeout>();
   private trainingChain: Promise<unknown> = Promise.resolve();
   private readonly lastSeen = new Map<number, number>();
   private mcCounter = 0;
@@ -96,17 +100,41 @@ export class App {
     }
   }
 
-  /** The active model, loaded once per version (the CLI or a rollback may change it under us). */
+  /**
+   * The active model, loaded once per version (the CLI, an online update or a rollback may change it).
+   * Requests hold the model across awaits, so a replaced model is disposed only after a grace period.
+   */
   async activeModel(): Promise<{ version: string; model: KeepersModel }> {
     const { activeVersion } = await getBanditState(this.db);
     if (!activeVersion) throw new Error('No active model version: the database was not initialised.');
     if (this.cached?.version === activeVersion) return this.cached;
-    const artifacts = await getArtifacts(this.db, activeVersion);
-    if (!artifacts) throw new Error(`Active model version ${activeVersion} is missing from model_versions.`);
-    const model = await loadArtifacts(artifacts);
-    this.cached?.model.dispose();
-    this.cached = { version: activeVersion, model };
-    return this.cached;
+    if (this.loading?.version !== activeVersion) {
+      const promise = (async () => {
+        const artifacts = await getArtifacts(this.db, activeVersion);
+        if (!artifacts) throw new Error(`Active model version ${activeVersion} is missing from model_versions.`);
+        return loadArtifacts(artifacts);
+      })();
+      this.loading = { version: activeVersion, promise };
+      promise.catch(() => {
+        if (this.loading?.promise === promise) this.loading = null;
+      });
+    }
+    const model = await this.loading.promise;
+    if (this.cached?.version !== activeVersion) {
+      if (this.cached) this.retire(this.cached.model);
+      this.cached = { version: activeVersion, model };
+    }
+    if (this.loading?.version === activeVersion) this.loading = null;
+    return { version: activeVersion, model };
+  }
+
+  private retire(model: KeepersModel): void {
+    const timer = setTimeout(() => {
+      this.retired.delete(model);
+      model.dispose();
+    }, RETIRE_AFTER_MS);
+    timer.unref();
+    this.retired.set(model, timer);
   }
 
   /** A fresh seed for each set of Monte-Carlo passes: reproducible from the app seed, never repeated. */
@@ -180,6 +208,11 @@ export class App {
     await this.trainer.close();
     this.cached?.model.dispose();
     this.cached = null;
+    for (const [model, timer] of this.retired) {
+      clearTimeout(timer);
+      model.dispose();
+    }
+    this.retired.clear();
     await this.db.close();
   }
 }

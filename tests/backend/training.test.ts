@@ -6,7 +6,7 @@ import pino from 'pino';
 import { selectBatch } from '../../backend/selection';
 import { submitLabels } from '../../backend/labels';
 import { upsertReleases } from '../../backend/records';
-import { getBanditState } from '../../backend/models';
+import { getBanditState, setActiveVersion } from '../../backend/models';
 import { InProcessTrainer, type Trainer } from '../../backend/training/trainer';
 import type { App } from '../../backend/app';
 import { openApp, syntheticReleases, tempDir } from './helpers';
@@ -44,6 +44,16 @@ describe('online updates', () => {
     expect(batch!.trained_version).toBe(after.activeVersion);
     const version = await second.db.get<{ parent_version: string; kind: string; batch_number: number }>('SELECT parent_version, kind, batch_number FROM model_versions WHERE version = ?', [after.activeVersion]);
     expect(version).toEqual({ parent_version: before.activeVersion, kind: 'online', batch_number: 0 });
+    // Requests in flight keep working while the active version flips under them (a replaced model is
+    // disposed only after a grace period, not while a request still scores with it).
+    const [newer, older] = [after.activeVersion!, before.activeVersion!];
+    const runs = Array.from({ length: 6 }, async (_, i) => {
+      if (i % 2 === 1) await second.db.write((q) => setActiveVersion(q, i % 4 === 1 ? older : newer));
+      return selectBatch(second, null, { poolSize: 40, batchSize: 5 });
+    });
+    const batches = await Promise.all(runs);
+    expect(batches.every((b) => b.items.length === 5)).toBe(true);
+    expect(new Set(batches.map((b) => b.modelVersion))).toEqual(new Set([older, newer]));
     await second.close();
   });
 
