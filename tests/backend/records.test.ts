@@ -41,6 +41,13 @@ describe('records, labels and import', () => {
     expect(mergeRelease(full!, { ...full!, styles: [] }).styles).toEqual(full!.styles);
   });
 
+  it('refuses more records per call than the contract allows, naming the limit, and stores none', async () => {
+    const e = await errorOf(caller.records.upsert({ records: syntheticReleases(1001, 600_000) }));
+    expect(e.code).toBe('BAD_REQUEST');
+    expect(e.message).toMatch(/records: .*1000/);
+    expect(await caller.records.byIds({ ids: [600_000] })).toEqual([]);
+  });
+
   it('stores labels idempotently on clientId and pages them by cursor', async () => {
     await caller.records.upsert({ records: syntheticReleases(10, 10) });
     const at = '2026-02-01T10:00:00.000Z';
