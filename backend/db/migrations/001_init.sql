@@ -22,7 +22,7 @@ CREATE TABLE records (
   master_id INTEGER,
   title TEXT NOT NULL,
   release_json TEXT NOT NULL,               -- the Release (shared/schemas) as JSON
-  features_json TEXT,                       -- cached encoded features, tagged with their schema version
+  features_json TEXT,                       -- reserved for cached encoded features (unused: encoding 1000 records takes milliseconds); cleared on update
   has_genres INTEGER NOT NULL DEFAULT 0,    -- 1 when genres or styles are known (enrichment skips those)
   sample_key REAL NOT NULL DEFAULT (abs(random()) / 9223372036854775807.0), -- uniform [0,1): pool sampling by index range
   source TEXT NOT NULL DEFAULT 'api',       -- 'page' | 'import' | 'api'
