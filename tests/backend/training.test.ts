@@ -57,6 +57,22 @@ describe('online updates', () => {
     await second.close();
   });
 
+  it('counts labels given on Discogs pages (no batchId) for picks of an open batch', async () => {
+    const app = await openApp(path.join(t.dir, 'page.sqlite'), { autoTrain: false });
+    await upsertReleases(app.db, syntheticReleases(200), 'page');
+    const batch = await selectBatch(app, null, { poolSize: 50, batchSize: 4 });
+    const label = (i: number, releaseId: number, keeper: boolean) => ({ clientId: `p${i}`, releaseId, keeper, labelledAt: new Date(Date.UTC(2026, 2, 1, 0, i)).toISOString() });
+    const ids = batch.items.map((it) => it.releaseId);
+    const first = await submitLabels(app.db, null, ids.slice(0, 3).map((id, i) => label(i, id, true)));
+    expect(first.completedBatchIds).toEqual([]);
+    // The same record labelled twice: the later label (by labelledAt) is the one the pick keeps.
+    const last = await submitLabels(app.db, null, [label(9, ids[3]!, false), label(8, ids[3]!, true)]);
+    expect(last.completedBatchIds).toEqual([batch.batchId]);
+    const rows = await app.db.all<{ release_id: number; label: number }>('SELECT release_id, label FROM training_instances WHERE batch_id = ? ORDER BY position', [batch.batchId]);
+    expect(rows.map((r) => r.label)).toEqual([1, 1, 1, 0]);
+    await app.close();
+  });
+
   it('logs one line per batch with the exploration rate, the split and the score distribution', async () => {
     const lines: Record<string, unknown>[] = [];
     const sink = new Writable({
