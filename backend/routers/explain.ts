@@ -12,6 +12,9 @@ export const explainRouter = router({
   record: authedProcedure
     .input(z.object({ releaseId: z.number().int().positive(), record: ReleaseSchema.optional() }))
     .query(async ({ ctx, input }) => {
+      if (input.record && input.record.id !== input.releaseId) {
+        throw new TRPCError({ code: 'BAD_REQUEST', message: `record.id ${input.record.id} does not match releaseId ${input.releaseId}.` });
+      }
       const [stored] = await releasesByIds(ctx.app.db, [input.releaseId]);
       const release = input.record ?? stored;
       if (!release) throw new TRPCError({ code: 'NOT_FOUND', message: `Unknown release id ${input.releaseId}: send the record to explain it.` });
