@@ -162,6 +162,28 @@ export const createNeuralLinearPolicy: PolicyFactory = async (world, seed, opts)
   const { lambda, v, replay } = NEURAL_LINEAR_DEFAULTS;
   const rng = createRng(deriveSeed(seed, 0x4e4c));
   let labelled: LabelledIndex[] = [];
+  /** The Bayesian linear regression on the current embeddings of every label so far. */
+  const fit = () => {
+    const n = parts.model.config.embeddingDim + 1;
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) a[i * n + i] = lambda;
+    const bv = new Float64Array(n);
+    if (labelled.length > 0) {
+      const h = withBias(shared.embeddingsOf(labelled.map((x) => x.index)));
+      h.forEach((x, r) => {
+        for (let i = 0; i < n; i++) {
+          for (let j = 0; j < n; j++) a[i * n + j]! += x[i]! * x[j]!;
+          if (labelled[r]!.keeper) bv[i]! += x[i]!;
+        }
+      });
+    }
+    const l = cholesky(a, n);
+    return { l, n, theta: solveUpper(l, n, solveLower(l, n, bv)) };
+  };
+  const posteriorStd = (l: Float64Array, n: number, x: number[]) => {
+    const w = solveLower(l, n, Float64Array.from(x));
+    return v * Math.sqrt(w.reduce((s, wi) => s + wi * wi, 0));
+  };
   const shared = sharedMethods(parts, { config: { replay } });
   const withBias = (rows: number[][]) => rows.map((r) => [...r, 1]);
 
@@ -169,27 +191,10 @@ export const createNeuralLinearPolicy: PolicyFactory = async (world, seed, opts)
     name: 'neural-linear',
     async select(candidates, _batchNumber, batchSize) {
       const phi = withBias(shared.embeddingsOf(candidates));
-      const n = phi[0]?.length ?? 1;
-      const a = new Float64Array(n * n);
-      for (let i = 0; i < n; i++) a[i * n + i] = lambda;
-      const bv = new Float64Array(n);
-      if (labelled.length > 0) {
-        const h = withBias(shared.embeddingsOf(labelled.map((l) => l.index)));
-        h.forEach((x, r) => {
-          for (let i = 0; i < n; i++) {
-            for (let j = 0; j < n; j++) a[i * n + j]! += x[i]! * x[j]!;
-            if (labelled[r]!.keeper) bv[i]! += x[i]!;
-          }
-        });
-      }
-      const l = cholesky(a, n);
-      const theta = solveUpper(l, n, solveLower(l, n, bv));
+      const { l, n, theta } = fit();
       const dot = (t: Float64Array, x: number[]) => x.reduce((s, xi, i) => s + xi * t[i]!, 0);
       const means = Float64Array.from(phi, (x) => dot(theta, x));
-      const uncertainty = Float64Array.from(phi, (x) => {
-        const w = solveLower(l, n, Float64Array.from(x));
-        return v * Math.sqrt(w.reduce((s, wi) => s + wi * wi, 0));
-      });
+      const uncertainty = Float64Array.from(phi, (x) => posteriorStd(l, n, x));
       const greedyTop = new Set(topIndices(means, batchSize));
       const chosen = new Set<number>();
       const picks: { index: number; strategy: 'exploit' | 'explore' }[] = [];
@@ -226,7 +231,9 @@ export const createNeuralLinearPolicy: PolicyFactory = async (world, seed, opts)
       labelled = [...history, ...batch];
     },
     async uncertaintyOf(indices) {
-      return shared.uncertaintyOf(indices);
+      // The same measure as the candidates' uncertainty: the posterior std of the linear score.
+      const { l, n } = fit();
+      return withBias(shared.embeddingsOf(indices)).map((x) => posteriorStd(l, n, x));
     },
     embeddingsOf: shared.embeddingsOf,
     dispose: shared.dispose,
