@@ -39,7 +39,16 @@ export interface FullJob {
   seed: number;
   epochs?: number;
   holdoutFraction?: number;
+  /** Adam learning rate (default FULL_TRAINING_LR). */
+  learningRate?: number;
 }
+
+/**
+ * Full training starts from fresh weights, so it uses a 10× larger step than the online updates'
+ * fine-tuning (1e-4, DESIGN §4): at 1e-4, 10 epochs over a few hundred labels barely leave the
+ * initialisation.
+ */
+export const FULL_TRAINING_LR = 1e-3;
 
 export type TrainingJob = OnlineJob | FullJob;
 
@@ -163,7 +172,11 @@ export async function runFull(job: FullJob): Promise<FullResult> {
       for (let start = 0; start < prefix.length; start += miniBatch) {
         const chunk = prefix.slice(start, start + miniBatch);
         const labels = Float32Array.from(chunk, (c) => (c.keeper ? 1 : 0));
-        trainStep(candidate, { examples: encodeReleases(chunk.map((c) => c.release)), labels, triplets: batchTriplets(labels, rand) });
+        trainStep(
+          candidate,
+          { examples: encodeReleases(chunk.map((c) => c.release)), labels, triplets: batchTriplets(labels, rand) },
+          { learningRate: job.learningRate ?? FULL_TRAINING_LR },
+        );
       }
     }
     const candidateEval = evaluate(scoreLabelled(candidate, holdout, job.seed));
