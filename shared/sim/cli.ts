@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { COMPARE_POLICIES, POLICY_NAMES } from './policies';
-import { fmtInterval, writeReport } from './report';
+import { comparisonMarkdown, userDirName, writeReport } from './report';
 import { isWorkerProcess, serveWorker, simulate, type SimOptions } from './simulate';
 import { SCENARIOS, type Scenario, type SimReport } from './types';
 
@@ -113,33 +113,6 @@ export function parseCliArgs(argv: string[]): CliOptions {
   };
 }
 
-function comparisonMarkdown(reports: SimReport[], command: string): string {
-  const policies = reports[0]?.policy ?? [];
-  const lines = [
-    '# Simulated collectors: keepers found',
-    '',
-    `${reports[0]?.settings.batches} batches of ${reports[0]?.settings.batchSize} from ${reports[0]?.settings.poolSize} candidates, seeds ${reports[0]?.seeds.join(', ')}, scenario ${reports[0]?.scenario}. Cumulative keepers found, mean over seeds [95% interval]; keepers in the pool in brackets after the user.`,
-    '',
-    `| user | ${policies.join(' | ')} |`,
-    `|---|${policies.map(() => '---').join('|')}|`,
-    ...reports.map((r) => `| [${r.user}](${encodeURIComponent(r.user)}/report.md) (${r.settings.keepersInPool}) | ${policies.map((p) => fmtInterval(r.summary[p]?.cumulativeKeepers ?? null)).join(' | ')} |`),
-    '',
-    'Exploit keeper rate over the last 20 batches:',
-    '',
-    `| user | ${policies.join(' | ')} |`,
-    `|---|${policies.map(() => '---').join('|')}|`,
-    ...reports.map((r) => `| ${r.user} | ${policies.map((p) => fmtInterval(r.summary[p]?.exploitKeeperRateLast20 ?? null, 3)).join(' | ')} |`),
-    '',
-    'Reproduce:',
-    '',
-    '```',
-    command,
-    '```',
-    '',
-  ];
-  return lines.join('\n');
-}
-
 export async function runSimCli(argv: string[]): Promise<number> {
   let parsed: CliOptions;
   try {
@@ -154,7 +127,7 @@ export async function runSimCli(argv: string[]): Promise<number> {
   try {
     const reports: SimReport[] = [];
     for (const user of parsed.users) {
-      const dir = parsed.users.length > 1 ? path.join(parsed.outDir, user ?? 'user') : parsed.outDir;
+      const dir = parsed.users.length > 1 ? path.join(parsed.outDir, userDirName(user ?? 'user')) : parsed.outDir;
       const report = await simulate({ ...parsed.sim, user, log });
       const files = await writeReport(report, dir, command);
       log(`wrote ${files.map((f) => path.join(dir, f)).join(', ')}`);

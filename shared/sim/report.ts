@@ -152,11 +152,53 @@ export function renderMarkdown(report: SimReport, plotFiles: string[], command: 
   return lines.join('\n');
 }
 
-export async function writeReport(report: SimReport, dir: string, command: string | null): Promise<string[]> {
+/** A user name as a portable folder name ("jayjonesdev(?)" → "jayjonesdev_"). */
+export function userDirName(user: string): string {
+  return user.replace(/[^\w.-]+/g, '_');
+}
+
+export function comparisonMarkdown(reports: SimReport[], command: string): string {
+  const policies = [...new Set(reports.flatMap((r) => r.policy))];
+  const first = reports[0];
+  const table = (title: string, cell: (r: SimReport, p: string) => string) => [
+    title,
+    '',
+    `| user (keepers in pool) | ${policies.join(' | ')} |`,
+    `|---|${policies.map(() => '---').join('|')}|`,
+    ...reports.map((r) => `| [${r.user}](${userDirName(r.user)}/report.md) (${r.settings.keepersInPool}) | ${policies.map((p) => cell(r, p)).join(' | ')} |`),
+    '',
+  ];
+  return [
+    '# Simulated collectors: keepers found',
+    '',
+    first
+      ? `${first.settings.batches} batches of ${first.settings.batchSize} picks from ${first.settings.poolSize} random unlabelled candidates, seeds ${first.seeds.join(', ')}, scenario ${first.scenario}. Means over seeds with 95% t-intervals.`
+      : '',
+    '',
+    ...table('Cumulative keepers found:', (r, p) => fmtInterval(r.summary[p]?.cumulativeKeepers ?? null)),
+    ...table('Exploit keeper rate over the last 20 batches:', (r, p) => fmtInterval(r.summary[p]?.exploitKeeperRateLast20 ?? null, 3)),
+    ...table('AUC on unseen candidates (mean over batches):', (r, p) => fmtInterval(r.summary[p]?.auc ?? null, 3)),
+    ...table('Model time per batch, train + select (ms):', (r, p) => {
+      const s = r.summary[p];
+      return s ? `${Math.round(s.trainMsPerBatch.mean)} + ${Math.round(s.selectMsPerBatch.mean)}` : '–';
+    }),
+    'Reproduce:',
+    '',
+    '```',
+    command,
+    '```',
+    '',
+  ].join('\n');
+}
+
+export async function writeReport(report: SimReport, dir: string, command: string | null, opts: { json?: boolean } = {}): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const plots = renderPlots(report);
-  const written = ['report.json', 'report.md'];
-  await writeFile(path.join(dir, 'report.json'), JSON.stringify(report, null, 1));
+  const written = ['report.md'];
+  if (opts.json !== false) {
+    await writeFile(path.join(dir, 'report.json'), JSON.stringify(report, null, 1));
+    written.unshift('report.json');
+  }
   for (const [name, svg] of Object.entries(plots)) {
     await writeFile(path.join(dir, name), svg);
     written.push(name);

@@ -65,3 +65,17 @@ describe('simulation report', () => {
     expect(md).toContain('npm run sim -- --keepers x');
   });
 });
+
+describe('merging runs of several invocations', () => {
+  it('merges a challenger run into the baselines of the same seeds and re-summarises', async () => {
+    const { mergeReports } = await import('../../shared/sim/combine');
+    const baselines = await simulate(plantedOptions({ policies: ['random'], seeds: [1, 2], batches: 3 }));
+    const challenger = await simulate(plantedOptions({ policies: ['lin-ts'], seeds: [1, 2], batches: 3 }));
+    const merged = mergeReports([baselines, challenger]);
+    expect(merged.policy).toEqual(['random', 'lin-ts']);
+    expect(merged.runs).toHaveLength(4);
+    expect(merged.summary['lin-ts']).toEqual(challenger.summary['lin-ts']);
+    const other = await simulate(plantedOptions({ policies: ['lin-ts'], seeds: [3], batches: 3 }));
+    expect(() => mergeReports([baselines, other])).toThrow(/different settings/);
+  });
+});
