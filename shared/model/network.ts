@@ -146,7 +146,7 @@ export function disposeInputs(t: InputTensors): void {
 }
 
 /**
- * table[ids] with a gradient that WASM can compute. tfjs' own gather gradient needs
+ * table[ids] with a gradient that WASM can compute (training path; inference looks up in toTensors). tfjs' own gather gradient needs
  * UnsortedSegmentSum, which WASM lacks; here d table[id] = Σ dy of the rows that looked id up,
  * summed in JS (a one-hot(ids)ᵀ · dy matMul gives the same, but its transpose of an
  * [ids × vocab] matrix costs more than the whole sum).
@@ -154,7 +154,8 @@ export function disposeInputs(t: InputTensors): void {
 export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
   const [vocab, dim] = table.shape;
   const lookup = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => ({
-    value: tf.gather(args[0] as tf.Tensor, ids),
+    // The forward lookup in JS as well: WASM's GatherV2 copies element by element.
+    value: tf.tensor2d(lookupRows((args[0] as tf.Tensor).dataSync() as Float32Array, dim, ids.dataSync() as Int32Array, false), [ids.size, dim]),
     gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
       const grads = (dy as tf.Tensor).dataSync();
       const idv = ids.dataSync();
