@@ -46,6 +46,12 @@ describe('initTf', () => {
     expect(tf.getBackend()).toBe('wasm');
   });
 
+  it('falls back past a backend that cannot start here (no WebGL in Node) and reports the one it got', async () => {
+    const backend = await initTf(['webgl', 'wasm'], { warn: false });
+    expect(backend).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+  });
+
   it('says which backends failed when none activates', async () => {
     await expect(initTf([])).rejects.toThrow(/empty/);
   });
