@@ -73,7 +73,7 @@ export function renderPlots(report: SimReport): Record<string, string> {
     { title: `Exploration rate (share of explore picks) per batch (${who})`, xLabel: 'batch', yLabel: 'exploration rate', yMin: 0, yMax: 1 },
   );
   const reliability = policies
-    .map((p) => ({ name: p, bins: mergeBins(runsOf(report, p).map((r) => r.reliability).filter((b): b is ReliabilityBin[] => b !== null)) }))
+    .map((p) => ({ name: p, color: colorOf(policies, p), bins: mergeBins(runsOf(report, p).map((r) => r.reliability).filter((b): b is ReliabilityBin[] => b !== null)) }))
     .filter((s) => s.bins.length > 0);
   plots[PLOT_FILES.reliability] = reliabilityDiagram(reliability, { title: `Reliability on unlabelled candidates, all batches (${who})` });
   const mapRun = report.runs.find((r) => r.embeddingMap && r.embeddingMap.length > 0);

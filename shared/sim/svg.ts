@@ -124,7 +124,7 @@ export function lineChart(series: Series[], opts: ChartOptions): string {
   return wrap(f, body);
 }
 
-export interface ReliabilitySeries { name: string; bins: { lo: number; hi: number; count: number; meanProb: number; fracPositive: number }[] }
+export interface ReliabilitySeries { name: string; color?: string; bins: { lo: number; hi: number; count: number; meanProb: number; fracPositive: number }[] }
 
 /** Reliability diagram: observed keeper share against mean predicted probability per bin, with the diagonal. */
 export function reliabilityDiagram(series: ReliabilitySeries[], opts: Omit<ChartOptions, 'xLabel' | 'yLabel'>): string {
@@ -134,7 +134,7 @@ export function reliabilityDiagram(series: ReliabilitySeries[], opts: Omit<Chart
   const body = axes(f, full, [0, 1], [0, 1]);
   body.push(`<line x1="${fmt(f.sx(0))}" y1="${fmt(f.sy(0))}" x2="${fmt(f.sx(1))}" y2="${fmt(f.sy(1))}" stroke="#999" stroke-dasharray="4 4"/>`);
   series.forEach((s, i) => {
-    const color = PALETTE[i % PALETTE.length]!;
+    const color = s.color ?? PALETTE[i % PALETTE.length]!;
     const bins = s.bins.filter((b) => b.count > 0);
     if (bins.length === 0) return;
     const d = bins.map((b, k) => `${k === 0 ? 'M' : 'L'}${fmt(f.sx(b.meanProb))},${fmt(f.sy(b.fracPositive))}`).join(' ');
@@ -144,7 +144,7 @@ export function reliabilityDiagram(series: ReliabilitySeries[], opts: Omit<Chart
       body.push(`<circle cx="${fmt(f.sx(b.meanProb))}" cy="${fmt(f.sy(b.fracPositive))}" r="${fmt(r)}" fill="${color}"><title>${escapeXml(`${s.name}: ${b.count} items, p̄=${fmt(b.meanProb)}, observed ${fmt(b.fracPositive)}`)}</title></circle>`);
     }
   });
-  body.push(...legend(f, [...series.map((s, i) => ({ name: s.name, color: PALETTE[i % PALETTE.length]! })), { name: 'perfect calibration', color: '#999', dashed: true }]));
+  body.push(...legend(f, [...series.map((s, i) => ({ name: s.name, color: s.color ?? PALETTE[i % PALETTE.length]! })), { name: 'perfect calibration', color: '#999', dashed: true }]));
   return wrap(f, body);
 }
 
