@@ -73,7 +73,7 @@ export async function onlineUpdate(
     const embeddings = model.embed(encodeReleases(rows.map((l) => l.release)));
     const data = embeddings.dataSync() as Float32Array;
     embeddings.dispose();
-    triplets = generateTriplets(batch, mined, { data, dim: c.embeddingDim }, { seed, maxTriplets: c.maxTriplets, margin: c.tripletMargin });
+    triplets = generateTriplets(batch, mined, { data, dim: model.config.embeddingDim }, { seed, maxTriplets: c.maxTriplets, margin: c.tripletMargin });
   }
 
   // Training rows: the batch, the history rows the triplets use, and replayed labels.
