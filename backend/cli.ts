@@ -28,6 +28,7 @@ export const USAGE = `Usage: keepers <command> [options]     (in a checkout: npx
                         retrain from all labels; promoted only if not worse on held-out labels
   enrich [--limit N]    fill in genres/styles of records lacking them from the Discogs API (60 requests/min;
                         token from DISCOGS_TOKEN or "discogsToken" in ${configFile()})
+  status                the database, what it holds and the active model version
   devices list | devices revoke ID
   sim …                 the simulator (same options as npm run sim)
 
@@ -115,6 +116,29 @@ async function devices(args: string[]): Promise<void> {
     return;
   }
   fail(`unknown devices command ${JSON.stringify(sub)}: use devices list or devices revoke ID`);
+}
+
+async function status(): Promise<void> {
+  const dbFile = defaultDbFile();
+  const row = await withDb((db) =>
+    db.get<{ records: number; labels: number; keepers: number; batches: number; devices: number; versions: number; batchCount: number | null; active: string | null }>(
+      `SELECT (SELECT count(*) FROM records) AS records, (SELECT count(DISTINCT release_id) FROM labels) AS labels,
+              (SELECT count(DISTINCT release_id) FROM labels WHERE keeper = 1) AS keepers, (SELECT count(*) FROM batches) AS batches,
+              (SELECT count(*) FROM devices WHERE revoked_at IS NULL) AS devices, (SELECT count(*) FROM model_versions) AS versions,
+              (SELECT batch_count FROM bandit_models WHERE id = 1) AS batchCount, (SELECT active_version FROM bandit_models WHERE id = 1) AS active`,
+    ),
+  );
+  process.stdout.write(
+    [
+      `database        ${dbFile}`,
+      `records         ${row!.records}`,
+      `labelled        ${row!.labels} (${row!.keepers} keepers)`,
+      `batches         ${row!.batches} selected, batch counter ${row!.batchCount ?? 0}`,
+      `model version   ${row!.active ?? 'none yet (created when the server first starts)'} (${row!.versions} stored)`,
+      `devices         ${row!.devices} paired`,
+      '',
+    ].join('\n'),
+  );
 }
 
 async function importCommand(args: string[]): Promise<void> {
@@ -225,6 +249,8 @@ export async function main(argv: string[]): Promise<void> {
       return devices(rest);
     case 'enrich':
       return enrich(rest);
+    case 'status':
+      return status();
     case 'sim':
       return sim(rest);
     case undefined:

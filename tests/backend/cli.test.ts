@@ -52,6 +52,13 @@ describe('keepers CLI', () => {
     expect(wrongKind.stderr).toMatch(/--kind must be collection or wantlist/);
   });
 
+  it('status shows the database, its contents and the model version', async () => {
+    const r = await keepers(['status'], env);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`database        ${env.KEEPERS_DB}`);
+    expect(r.stdout).toMatch(/labelled\s+24 \(24 keepers\)/);
+  });
+
   it('lists and revokes devices', async () => {
     const none = await keepers(['devices', 'list'], env);
     expect(none.stdout).toMatch(/No devices paired yet/);
