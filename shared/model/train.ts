@@ -14,8 +14,8 @@
 //             0.03 and 1, the whole range a residual of a probability can have) by
 //             s = lo + (hi − lo) · sigmoid(raw), so it neither collapses nor explodes and its gradient
 //             never dies as with a hard clip.
-//             Plus the same NLL on `priorProbes` random records (probes.ts) with target y = 0.5:
-//             mean over labelled rows + mean over probes. Without it the network extrapolates
+//             Plus the same NLL on `priorProbes` random records (probes.ts) with target y = 0.5,
+//             through the head without dropout: mean over labelled rows + mean over probes. Without it the network extrapolates
 //             confidently and Monte-Carlo uncertainty collapses on records nobody labelled.
 import { tf } from './tf';
 import { dropoutMask } from './random';
@@ -92,6 +92,10 @@ function lossFunction(model: KeepersModel, batch: TrainBatch, opts: TrainStepOpt
   const n = examples.count;
   const inMask = dropoutMask(model.trainRng, n * d, c.dropout);
   const hidMask = dropoutMask(model.trainRng, n * hidden, c.dropout);
+  // Probes are pulled to 0.5 on the full (no-dropout) head: training them under dropout would teach
+  // the head to say 0.5 *robustly*, i.e. with little Monte-Carlo spread, the opposite of the goal.
+  inMask.fill(1, rowsBefore * d);
+  hidMask.fill(1, rowsBefore * hidden);
   const [sa, sp, sn] = selectors(batch.triplets, n);
   const labelSelector = new Float32Array(n);
   const probeSelector = new Float32Array(n);
