@@ -3,18 +3,27 @@
 import { defineExtensionMessaging } from '@webext-core/messaging';
 import type { Release } from '../../shared/schemas';
 
-/** A record as the content script found it on a Discogs page (partial metadata). */
+/**
+ * A record as the content script found it on a Discogs page (partial metadata). Most rows are one
+ * release; a master-only row (artist and label discographies are mostly masters) has no release id,
+ * only its master id, and is scored from what the row shows but cannot be labelled.
+ */
 export interface PageRecord {
-  releaseId: number;
+  /** The release the row stands for; null for a master-only row (then masterId is set). */
+  releaseId: number | null;
   masterId?: number | null;
   /** Whatever the page showed: title, artists, labels, year, genres, styles, formats, have/want. */
-  release: Partial<Release> & { id: number };
+  release: Partial<Release>;
 }
+
+export type { RecordKey } from './recordKey';
 
 export type BadgeStrategy = 'exploit' | 'explore' | 'none';
 
 export interface RecordScore {
-  releaseId: number;
+  /** null for a master-only record (then masterId says which). */
+  releaseId: number | null;
+  masterId?: number | null;
   strategy: BadgeStrategy;
   mean: number;
   uncertainty: number;
@@ -22,6 +31,9 @@ export interface RecordScore {
   /** This device's label for the record, when it has one (labelled records are no longer picked: 'none'). */
   label?: boolean;
 }
+
+/** The numbers a badge shows, sent with "Why shown?" so the reasons state the same ones. */
+export type ShownScore = Pick<RecordScore, 'strategy' | 'mean' | 'uncertainty' | 'aleatoric'>;
 
 export interface Reason {
   kind: 'similar-keepers' | 'feature' | 'uncertainty' | 'schedule';
@@ -33,8 +45,12 @@ export interface Reason {
 export interface ProtocolMap {
   /** Score all records of one page in a single batch; strategies come from selectBatch on them. */
   scoreRecords(data: { records: PageRecord[]; pageUrl: string }): { items: RecordScore[]; backend: string; modelVersion: string | null };
-  /** Reasons computed from the model for one record ("Why shown?"). */
-  explainRecord(data: { releaseId: number; record?: PageRecord }): { reasons: Reason[] };
+  /**
+   * Reasons computed from the model for one record ("Why shown?"). `score` is what the badge shows:
+   * the reasons state those numbers rather than a new prediction (the background also remembers the
+   * last page scores). A master-only record is named by `record` (releaseId null, masterId set).
+   */
+  explainRecord(data: { releaseId: number | null; record?: PageRecord; score?: ShownScore }): { reasons: Reason[] };
   /** A keeper / not-keeper label from the page or the popup; queued, applied at once, synced later. */
   submitLabel(data: { releaseId: number; keeper: boolean; batchId?: number | null; record?: PageRecord }): { queued: number; clientId?: string };
   /** Which overlay features are on (options page toggles). */

@@ -2,34 +2,57 @@
 import { parseRelease, type Release } from '../../shared/schemas';
 import { explorationRate, selectBatch } from '../../shared/bandit';
 import type { PageRecord, RecordScore } from './messaging';
+import { recordKey, type RecordKey } from './recordKey';
 
 export const PAGE_BATCH_SIZE = 20;
 
-/** A page record as a Release (missing fields become null / []); throws a readable error for garbage. */
+/**
+ * A page record as a Release for the model (missing fields become null / []); throws a readable error
+ * for garbage. A master-only record (no release id) gets its master id as its id: the model reads no
+ * ids, and such a Release stays in the background (never upserted to the backend, never labelled).
+ */
 export function releaseFromPageRecord(record: PageRecord): Release {
-  return parseRelease({ ...record.release, id: record.releaseId, masterId: record.masterId ?? record.release.masterId ?? null });
+  const masterId = record.masterId ?? record.release.masterId ?? null;
+  if (record.releaseId === null || record.releaseId === undefined) {
+    if (masterId === null) throw new Error('A page record needs a releaseId or, for a master-only row, a masterId');
+    return parseRelease({ ...record.release, id: masterId, masterId });
+  }
+  return parseRelease({ ...record.release, id: record.releaseId, masterId });
 }
 
-/** Releases of a page, first occurrence of each id; records that cannot be read are reported, not fatal. */
-export function pageReleases(records: PageRecord[]): { releases: Release[]; rejected: { releaseId: unknown; error: string }[] } {
-  const seen = new Set<number>();
-  const releases: Release[] = [];
+/** One record of a page, ready for the model. */
+export interface PageEntry {
+  key: RecordKey;
+  /** null for a master-only record. */
+  releaseId: number | null;
+  masterId: number | null;
+  release: Release;
+}
+
+/** Records of a page, first occurrence of each key; records that cannot be read are reported, not fatal. */
+export function pageReleases(records: PageRecord[]): { entries: PageEntry[]; rejected: { releaseId: unknown; error: string }[] } {
+  const seen = new Set<RecordKey>();
+  const entries: PageEntry[] = [];
   const rejected: { releaseId: unknown; error: string }[] = [];
   for (const record of records) {
     try {
       const release = releaseFromPageRecord(record);
-      if (seen.has(release.id)) continue;
-      seen.add(release.id);
-      releases.push(release);
+      const releaseId = record.releaseId ?? null;
+      const key = recordKey({ releaseId, masterId: release.masterId });
+      if (seen.has(key)) continue;
+      seen.add(key);
+      entries.push({ key, releaseId, masterId: release.masterId ?? null, release });
     } catch (err) {
       rejected.push({ releaseId: record?.releaseId, error: err instanceof Error ? err.message : String(err) });
     }
   }
-  return { releases, rejected };
+  return { entries, rejected };
 }
 
-export interface ScoredRelease {
-  releaseId: number;
+export interface ScoredRecord {
+  /** null for a master-only record (then masterId is set). */
+  releaseId: number | null;
+  masterId?: number | null;
   mean: number;
   uncertainty: number;
   aleatoric: number;
@@ -38,18 +61,31 @@ export interface ScoredRelease {
 /**
  * Exploit / explore badges for a page: selectBatch over the page's unlabelled records with a batch of
  * min(20, n), so the schedule's explore share applies to every page (b = 0: 12 of 20 explore, 3 of 5).
- * Labelled records are no longer candidates (the bandit only picks unlabelled ones): they get 'none'.
+ * Labelled releases are no longer candidates (the bandit only picks unlabelled ones): they get 'none'.
+ * Master-only records (never labelled) are candidates like any release.
  */
-export function assignStrategies(scores: ScoredRelease[], labelled: ReadonlySet<number>, batchNumber: number): RecordScore[] {
-  const candidates = scores.filter((s) => !labelled.has(s.releaseId));
+export function assignStrategies(scores: ScoredRecord[], labelled: ReadonlySet<number>, batchNumber: number): RecordScore[] {
+  const candidates = scores.filter((s) => s.releaseId === null || !labelled.has(s.releaseId));
   const batchSize = Math.min(PAGE_BATCH_SIZE, candidates.length);
-  const picked = new Map<number, 'exploit' | 'explore'>();
+  // selectBatch names candidates by a positive id and breaks ties by it: number them in release-id order
+  // (then masters by master id), so release-only pages get exactly the picks they got before masters.
+  const order = [...candidates].sort(
+    (a, b) => (a.releaseId ?? Infinity) - (b.releaseId ?? Infinity) || (a.masterId ?? 0) - (b.masterId ?? 0),
+  );
+  const rank = new Map(order.map((c, i) => [c, i + 1]));
+  const picked = new Map<ScoredRecord, 'exploit' | 'explore'>();
   if (batchSize > 0) {
-    for (const item of selectBatch(candidates, { batchNumber, batchSize }).items) picked.set(item.releaseId, item.strategy);
+    const byRank = new Map(order.map((c, i) => [i + 1, c]));
+    const items = selectBatch(
+      candidates.map((c) => ({ releaseId: rank.get(c)!, mean: c.mean, uncertainty: c.uncertainty })),
+      { batchNumber, batchSize },
+    ).items;
+    for (const item of items) picked.set(byRank.get(item.releaseId)!, item.strategy);
   }
   return scores.map((s) => ({
     releaseId: s.releaseId,
-    strategy: picked.get(s.releaseId) ?? 'none',
+    ...(s.masterId !== null && s.masterId !== undefined ? { masterId: s.masterId } : {}),
+    strategy: picked.get(s) ?? 'none',
     mean: s.mean,
     uncertainty: s.uncertainty,
     aleatoric: s.aleatoric,

@@ -19,7 +19,8 @@ import type {
   SyncState,
 } from './messaging';
 import { clearCachedArtifacts, readCachedArtifacts, writeCachedArtifacts } from './modelCache';
-import { assignStrategies, pageReleases, releaseFromPageRecord } from './records';
+import { assignStrategies, pageReleases, releaseFromPageRecord, type PageEntry } from './records';
+import { recordKey, type RecordKey } from './recordKey';
 import { Scorer } from './scorer';
 import {
   backendPreferenceItem,
@@ -56,7 +57,8 @@ const RECENT_LIMIT = 5000;
 export class KeepersService {
   readonly scorer: Scorer;
   readonly queue: LabelQueue;
-  private recent = new Map<number, Release>();
+  /** Records seen on pages by key ('r:' releases, 'm:' master-only rows), newest last. */
+  private recent = new Map<RecordKey, Release>();
   private upserted = new Set<number>();
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private syncing: Promise<SyncState> | null = null;
@@ -77,10 +79,10 @@ export class KeepersService {
     return { client: createBackendClient(pairing.backendUrl, pairing.token), pairing };
   }
 
-  private remember(releases: Release[]): void {
-    for (const r of releases) {
-      this.recent.delete(r.id);
-      this.recent.set(r.id, r);
+  private remember(entries: PageEntry[]): void {
+    for (const e of entries) {
+      this.recent.delete(e.key);
+      this.recent.set(e.key, e.release);
     }
     while (this.recent.size > RECENT_LIMIT) this.recent.delete(this.recent.keys().next().value!);
   }
@@ -89,19 +91,25 @@ export class KeepersService {
 
   async scoreRecords(records: PageRecord[]): Promise<{ items: RecordScore[]; backend: string; modelVersion: string | null }> {
     const scorer = await this.ready();
-    const { releases, rejected } = pageReleases(records);
+    const { entries, rejected } = pageReleases(records);
     if (rejected.length > 0) console.warn('[keepers] records the page gave that could not be read:', rejected);
-    this.remember(releases);
-    const predictions = scorer.predict(releases);
+    this.remember(entries);
+    // Releases and master-only records in one batch; predictions come back in input order.
+    const predictions = scorer.predict(entries.map((e) => e.release));
     const labels = await labelsItem.getValue();
     const labelled = new Set(Object.keys(labels).map(Number));
     const { batchNumber } = await syncItem.getValue();
-    const items = assignStrategies(predictions, labelled, batchNumber).map((item) => {
-      const own = labels[String(item.releaseId)];
+    const scored = entries.map((e, i) => {
+      const p = predictions[i]!;
+      return { releaseId: e.releaseId, masterId: e.masterId, mean: p.mean, uncertainty: p.uncertainty, aleatoric: p.aleatoric };
+    });
+    const items = assignStrategies(scored, labelled, batchNumber).map((item) => {
+      const own = item.releaseId === null ? undefined : labels[String(item.releaseId)];
       return own ? { ...item, label: own.keeper } : item;
     });
     this.noteStrategies(items);
-    void this.upsertRecords(releases);
+    // The backend knows releases only: master-only records stay here.
+    void this.upsertRecords(entries.filter((e) => e.releaseId !== null).map((e) => e.release));
     return { items, backend: scorer.status().backend ?? 'none', modelVersion: scorer.status().modelVersion };
   }
 
@@ -119,10 +127,14 @@ export class KeepersService {
     }
   }
 
-  async explainRecord(releaseId: number, record?: PageRecord): Promise<{ reasons: Reason[] }> {
-    const release = record ? releaseFromPageRecord(record) : this.recent.get(releaseId);
-    const conn = await this.client();
-    if (conn) {
+  async explainRecord(data: { releaseId: number | null; record?: PageRecord }): Promise<{ reasons: Reason[] }> {
+    const { record } = data;
+    const key = recordKey(record ?? { releaseId: data.releaseId });
+    const releaseId = record ? record.releaseId : data.releaseId;
+    const release = record ? releaseFromPageRecord(record) : this.recent.get(key);
+    // explain.record knows releases only: a master-only record is explained on the device.
+    const conn = releaseId === null ? null : await this.client();
+    if (conn && releaseId !== null) {
       try {
         const remote = await conn.client.explain.record.query({ releaseId, ...(release ? { record: release } : {}) });
         if (remote.reasons.length > 0) return { reasons: remote.reasons };
@@ -130,20 +142,20 @@ export class KeepersService {
         console.warn('[keepers] explain.record failed, explaining locally:', describeBackendError(err));
       }
     }
-    if (!release) throw new Error(`Release ${releaseId} has not been seen on a page yet: nothing to explain`);
+    if (!release) throw new Error(`Record ${key} has not been seen on a page yet: nothing to explain`);
     const scorer = await this.ready();
     const labels = await labelsItem.getValue();
     const { batchNumber } = await syncItem.getValue();
-    const strategy = this.lastStrategies.get(releaseId) ?? 'none';
+    const strategy = this.lastStrategies.get(key) ?? 'none';
     const labelled = Object.entries(labels).map(([id, l]) => ({ releaseId: Number(id), keeper: l.keeper, release: l.release }));
     return { reasons: explainLocally(scorer, { release, strategy, batchNumber, labels: labelled }) };
   }
 
   /** The strategy the last page scoring gave each record (the badge the user clicked shows it). */
-  private lastStrategies = new Map<number, RecordScore['strategy']>();
+  private lastStrategies = new Map<RecordKey, RecordScore['strategy']>();
 
   private noteStrategies(items: RecordScore[]): void {
-    for (const i of items) this.lastStrategies.set(i.releaseId, i.strategy);
+    for (const i of items) this.lastStrategies.set(recordKey(i), i.strategy);
     while (this.lastStrategies.size > RECENT_LIMIT) this.lastStrategies.delete(this.lastStrategies.keys().next().value!);
   }
 
@@ -154,7 +166,10 @@ export class KeepersService {
     if (typeof data.keeper !== 'boolean') throw new Error('submitLabel: keeper must be true or false');
     const batch = await currentBatchItem.getValue();
     const batchItem = batch && batch.batchId === data.batchId ? batch.items.find((i) => i.releaseId === data.releaseId) : undefined;
-    const release = data.record ? releaseFromPageRecord(data.record) : (this.recent.get(data.releaseId) ?? batchItem?.release ?? null);
+    if (data.record && data.record.releaseId !== data.releaseId) {
+      throw new Error(`submitLabel: record.releaseId ${String(data.record.releaseId)} does not match releaseId ${data.releaseId}`);
+    }
+    const release = data.record ? releaseFromPageRecord(data.record) : (this.recent.get(`r:${data.releaseId}`) ?? batchItem?.release ?? null);
     const label: QueuedLabel = {
       clientId: crypto.randomUUID(),
       releaseId: data.releaseId,
@@ -355,7 +370,7 @@ export class KeepersService {
           const key = String(l.releaseId);
           const mine: LocalLabel | undefined = labels[key];
           if (!mine || mine.labelledAt <= l.labelledAt) {
-            labels[key] = { keeper: l.keeper, labelledAt: l.labelledAt, release: mine?.release ?? this.recent.get(l.releaseId) ?? null };
+            labels[key] = { keeper: l.keeper, labelledAt: l.labelledAt, release: mine?.release ?? this.recent.get(`r:${l.releaseId}`) ?? null };
           }
         }
         await labelsItem.setValue(labels);

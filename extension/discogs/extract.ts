@@ -1,6 +1,7 @@
 // Extractors: turn a Discogs page into the records it shows (PageRecord) and where each one sits.
 // Ids come from links first, then from JSON-LD (script#release_schema), then from the DOM.
 import type { PageRecord } from '../core/messaging';
+import { recordKey, type RecordKey } from '../core/recordKey';
 import type { Release } from '../../shared/schemas';
 import { cleanArtistName, normText, parseCount, parseDecimal, parseFormats, releasedFrom, splitListingTitle, yearFrom } from './parse';
 import {
@@ -18,6 +19,8 @@ export interface Placement {
 
 export interface RecordTarget {
   kind: 'row' | 'header';
+  /** 'r:<release id>', or 'm:<master id>' for a master-only row. */
+  key: RecordKey;
   /** The row element (one per visible record row) or the page heading. */
   element: Element;
   record: PageRecord;
@@ -26,10 +29,10 @@ export interface RecordTarget {
 
 export interface ExtractOptions {
   /**
-   * Rows (element + release id) the caller has already handled: their metadata is not read again,
+   * Rows (element + record key) the caller has already handled: their metadata is not read again,
    * only their id is reported (so a re-run after every DOM change stays cheap on long pages).
    */
-  isKnown?: (element: Element, releaseId: number) => boolean;
+  isKnown?: (element: Element, key: RecordKey) => boolean;
 }
 
 export interface PageExtraction {
@@ -185,6 +188,7 @@ function releasePageHeader(doc: Document, page: PageInfo, baseUrl: string): Reco
   }
   return {
     kind: 'header',
+    key: recordKey({ releaseId: id }),
     element: heading,
     record: { releaseId: id, masterId: null, release: withoutEmpty(release) },
     placement: { element: heading, position: 'beforeend' },
@@ -244,6 +248,7 @@ function marketplaceItemHeader(doc: Document, page: PageInfo, baseUrl: string): 
   };
   return {
     kind: 'header',
+    key: recordKey({ releaseId: id }),
     element: heading,
     record: { releaseId: id, masterId: null, release: withoutEmpty(release) },
     placement: { element: heading, position: 'beforeend' },
@@ -261,23 +266,19 @@ function masterPageHeader(doc: Document, page: PageInfo, rows: RecordTarget[]): 
   const headingArtists = texts(heading, 'a[href*="/artist/"]').map(cleanArtistName);
   const release = { ...first.record.release };
   if (headingArtists.length > 0) release.artists = headingArtists;
-  return {
-    kind: 'header',
-    element: heading,
-    record: { releaseId: first.record.releaseId, masterId: page.masterId, release },
-    placement: { element: heading, position: 'beforeend' },
-  };
+  const record = { releaseId: first.record.releaseId, masterId: page.masterId, release };
+  return { kind: 'header', key: recordKey(record), element: heading, record, placement: { element: heading, position: 'beforeend' } };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Rows
 
-function marketplaceRowRelease(row: Element, id: number): PartialRelease {
+function marketplaceRowRelease(row: Element, id: number | null): PartialRelease {
   const listing = splitListingTitle(row.querySelector(MARKETPLACE.title)?.textContent ?? '');
   const label = firstText(row, MARKETPLACE.label);
   const price = row.querySelector(MARKETPLACE.price)?.getAttribute('data-pricevalue');
   return withoutEmpty({
-    id,
+    id: id ?? undefined,
     title: listing.title || undefined,
     artists: listing.artist ? [cleanArtistName(listing.artist)] : [],
     labels: label ? [{ name: label, catno: firstText(row, MARKETPLACE.catno) }] : [],
@@ -292,13 +293,13 @@ function marketplaceRowRelease(row: Element, id: number): PartialRelease {
   });
 }
 
-function genericRowRelease(row: Element, id: number, titleLink: Element | null): PartialRelease {
+function genericRowRelease(row: Element, id: number | null, titleLink: Element | null): PartialRelease {
   const artists = texts(row, ROW_FIELDS.artistLinks).map(cleanArtistName);
   const labelNames = texts(row, ROW_FIELDS.labelLinks);
   const catno = firstText(row, ROW_FIELDS.catno);
   const format = firstText(row, ROW_FIELDS.format);
   return withoutEmpty({
-    id,
+    id: id ?? undefined,
     title: normText(titleLink?.textContent) || undefined,
     artists,
     labels: labelNames.map((name, i) => ({ name, catno: i === 0 ? catno : null })),
@@ -307,26 +308,46 @@ function genericRowRelease(row: Element, id: number, titleLink: Element | null):
   });
 }
 
-/** The release links of one row, one per release id, in document order, with the row's master id. */
-function rowLinks(row: Element, baseUrl: string): { releases: Map<number, Element>; masterId: number | null } {
+/**
+ * The release links of one row, one per release id, in document order, with the row's master id and
+ * its title link to the master (the one with the most text: cover links have none).
+ */
+function rowLinks(row: Element, baseUrl: string): { releases: Map<number, Element>; masterId: number | null; masterLink: Element | null } {
   const releases = new Map<number, Element>();
   let masterId: number | null = null;
+  let masterLink: Element | null = null;
+  const longer = (a: Element, b: Element | null | undefined): boolean => !b || normText(a.textContent).length > normText(b.textContent).length;
   for (const a of Array.from(row.querySelectorAll(RECORD_LINK))) {
     if (isOurs(a)) continue;
     const link = linkRecord(a, baseUrl);
     if (link?.type === 'release') {
-      const known = releases.get(link.id);
-      // The title link is the one with the most text (cover links have none).
-      if (!known || normText(a.textContent).length > normText(known.textContent).length) releases.set(link.id, a);
-    } else if (link?.type === 'master' && masterId === null) masterId = link.id;
+      if (longer(a, releases.get(link.id))) releases.set(link.id, a);
+    } else if (link?.type === 'master' && (masterId === null || masterId === link.id)) {
+      masterId = link.id;
+      if (longer(a, masterLink)) masterLink = a;
+    }
   }
-  return { releases, masterId };
+  return { releases, masterId, masterLink };
+}
+
+/**
+ * Pages whose rows may stand for a master alone (discographies and search list masters with no
+ * version). Elsewhere a master link is navigation ("all versions" on a release page), not a row.
+ */
+const MASTER_ROW_PAGES: ReadonlySet<PageInfo['kind']> = new Set(['artist', 'label', 'search']);
+
+function rowPlacement(row: Element, source: RowSource | null, link: Element): Placement {
+  const after = source?.after ? row.querySelector(source.after) : null;
+  const slot = source?.slot ? row.querySelector(source.slot) : null;
+  if (after) return { element: after, position: 'afterend' };
+  if (slot) return { element: slot, position: 'beforeend' };
+  return link === row ? { element: row, position: 'beforeend' } : { element: link, position: 'afterend' };
 }
 
 function rowTargets(
   row: Element, source: RowSource | null, page: PageInfo, baseUrl: string, skipId: number | null, options: ExtractOptions,
 ): RecordTarget[] {
-  const { releases, masterId } = rowLinks(row, baseUrl);
+  const { releases, masterId, masterLink } = rowLinks(row, baseUrl);
   const isMarketplace = row.matches(MARKETPLACE.row);
   // Ids from links first; a marketplace row without its release link may still carry data-release-id.
   if (releases.size === 0) {
@@ -334,24 +355,23 @@ function rowTargets(
     if (Number.isSafeInteger(dataId) && dataId > 0) releases.set(dataId, row);
   }
   const targets: RecordTarget[] = [];
-  for (const [id, link] of releases) {
-    if (id === skipId && page.kind !== 'marketplace-release') continue;
-    if (options.isKnown?.(row, id)) {
-      targets.push({ kind: 'row', element: row, record: { releaseId: id, release: { id } }, placement: { element: row, position: 'beforeend' } });
-      continue;
+  const target = (releaseId: number | null, link: Element): RecordTarget => {
+    const key = recordKey({ releaseId, masterId });
+    if (options.isKnown?.(row, key)) {
+      const record: PageRecord = { releaseId, masterId, release: releaseId === null ? {} : { id: releaseId } };
+      return { kind: 'row', key, element: row, record, placement: { element: row, position: 'beforeend' } };
     }
     const titleLink = (source?.title ? row.querySelector(source.title) : null) ?? link;
-    const release = isMarketplace ? marketplaceRowRelease(row, id) : genericRowRelease(row, id, titleLink);
-    const after = source?.after ? row.querySelector(source.after) : null;
-    const slot = source?.slot ? row.querySelector(source.slot) : null;
-    const placement: Placement = after
-      ? { element: after, position: 'afterend' }
-      : slot
-        ? { element: slot, position: 'beforeend' }
-        : link === row
-          ? { element: row, position: 'beforeend' }
-          : { element: link, position: 'afterend' };
-    targets.push({ kind: 'row', element: row, record: { releaseId: id, masterId, release }, placement });
+    const release = isMarketplace ? marketplaceRowRelease(row, releaseId) : genericRowRelease(row, releaseId, titleLink);
+    return { kind: 'row', key, element: row, record: { releaseId, masterId, release }, placement: rowPlacement(row, source, link) };
+  };
+  for (const [id, link] of releases) {
+    if (id === skipId && page.kind !== 'marketplace-release') continue;
+    targets.push(target(id, link));
+  }
+  // A row that links to a master and to no release is the master itself: scored from what the row shows.
+  if (releases.size === 0 && masterLink && masterId !== page.masterId && MASTER_ROW_PAGES.has(page.kind)) {
+    targets.push(target(null, masterLink));
   }
   return targets;
 }
@@ -382,15 +402,22 @@ function extractRows(doc: Document, page: PageInfo, baseUrl: string, skipId: num
     }
   }
 
-  // Any other visible link to a release is a row too (search cards, recommendations, layouts that moved).
+  // Any other visible link to a release is a row too (search cards, recommendations, layouts that moved),
+  // and so is a row or card around a master link on pages that list masters.
   const fallbackRows = new Set<Element>();
   for (const a of Array.from(doc.querySelectorAll(RECORD_LINK))) {
     if (insideAny(a, claimed) || !usable(a)) continue;
     const link = linkRecord(a, baseUrl);
-    if (link?.type !== 'release' || link.id === skipId) continue;
-    const row = a.closest(GENERIC_ROW) ?? a;
-    if (row.tagName === 'BODY' || row.tagName === 'HTML') continue;
-    fallbackRows.add(row);
+    if (link?.type === 'release') {
+      if (link.id === skipId) continue;
+      const row = a.closest(GENERIC_ROW) ?? a;
+      if (row.tagName === 'BODY' || row.tagName === 'HTML') continue;
+      fallbackRows.add(row);
+    } else if (link?.type === 'master' && link.id !== page.masterId && MASTER_ROW_PAGES.has(page.kind)) {
+      // A bare master link outside any row or card is navigation, not a record.
+      const row = a.closest(GENERIC_ROW);
+      if (row) fallbackRows.add(row);
+    }
   }
   for (const row of fallbackRows) {
     if (row.parentElement && insideAny(row.parentElement, fallbackRows)) continue;
@@ -423,8 +450,8 @@ export function extractPage(doc: Document, url: string, options: ExtractOptions 
     // The header needs the first version's metadata even when that row was handled before.
     const first = rows[0];
     const firstFull =
-      first && options.isKnown?.(first.element, first.record.releaseId)
-        ? rowTargets(first.element, ROW_SOURCES.master?.[0] ?? null, page, baseUrl, skipId, {}).find((t) => t.record.releaseId === first.record.releaseId)
+      first && options.isKnown?.(first.element, first.key)
+        ? rowTargets(first.element, ROW_SOURCES.master?.[0] ?? null, page, baseUrl, skipId, {}).find((t) => t.key === first.key)
         : first;
     header = masterPageHeader(doc, page, firstFull ? [firstFull] : []);
   }

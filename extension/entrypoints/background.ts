@@ -14,7 +14,7 @@ export default defineBackground(() => {
   const service = new KeepersService(browser.runtime.getURL('/tfjs/' as '/'));
 
   onMessage('scoreRecords', ({ data }) => service.scoreRecords(data.records));
-  onMessage('explainRecord', ({ data }) => service.explainRecord(data.releaseId, data.record));
+  onMessage('explainRecord', ({ data }) => service.explainRecord(data));
   onMessage('submitLabel', ({ data }) => service.submitLabel(data));
   onMessage('getFeatureToggles', () => service.getFeatureToggles());
   onMessage('setFeatureToggles', ({ data }) => service.setFeatureToggles(data));

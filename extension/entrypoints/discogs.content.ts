@@ -11,7 +11,7 @@ export default defineContentScript({
   main(ctx) {
     const api: KeepersApi = {
       scoreRecords: (records, pageUrl) => sendMessage('scoreRecords', { records, pageUrl }),
-      explainRecord: (releaseId, record) => sendMessage('explainRecord', { releaseId, record }),
+      explainRecord: (record, score) => sendMessage('explainRecord', { releaseId: record.releaseId, record, score }),
       submitLabel: (releaseId, keeper, record) => sendMessage('submitLabel', { releaseId, keeper, record }),
       getFeatureToggles: () => sendMessage('getFeatureToggles', undefined),
     };

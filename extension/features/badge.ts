@@ -2,6 +2,7 @@
 // attributes (what tests and other features read) and draws itself inside an open shadow root, so
 // neither the page's styles reach it nor its styles reach the page.
 import type { PageRecord, RecordScore } from '../core/messaging';
+import { recordKey, type RecordKey } from '../core/recordKey';
 import { KEEPERS_ATTRIBUTE } from '../discogs';
 
 export type BadgeVariant = 'row' | 'header';
@@ -64,6 +65,8 @@ export class KeepersBadge {
   /** Where add-on features put their controls (inside the shadow root). */
   readonly actions: HTMLElement;
   readonly record: PageRecord;
+  /** 'r:<release id>', or 'm:<master id>' for a master-only row. */
+  readonly key: RecordKey;
   readonly variant: BadgeVariant;
   private readonly box: HTMLElement;
   private readonly text: HTMLElement;
@@ -71,9 +74,11 @@ export class KeepersBadge {
   private readonly labelState: HTMLElement;
   private current: RecordScore;
   private label: boolean | null = null;
+  private hint: string | null = null;
 
   constructor(doc: Document, record: PageRecord, score: RecordScore, variant: BadgeVariant) {
     this.record = record;
+    this.key = recordKey(record);
     this.variant = variant;
     this.current = score;
     this.host = doc.createElement('span');
@@ -104,8 +109,13 @@ export class KeepersBadge {
     this.update(score);
   }
 
-  get releaseId(): number {
+  /** null on a master-only row: such a badge cannot be labelled (a label is for one release). */
+  get releaseId(): number | null {
     return this.record.releaseId;
+  }
+
+  get masterId(): number | null {
+    return this.record.masterId ?? null;
   }
 
   get score(): RecordScore {
@@ -118,15 +128,25 @@ export class KeepersBadge {
 
   update(score: RecordScore): void {
     this.current = score;
-    this.host.setAttribute('data-release-id', String(score.releaseId));
+    // A master-only row has no release: the attribute stays, empty, and data-master-id names the master.
+    this.host.setAttribute('data-release-id', this.releaseId === null ? '' : String(this.releaseId));
+    if (this.masterId !== null) this.host.setAttribute('data-master-id', String(this.masterId));
+    else this.host.removeAttribute('data-master-id');
     this.host.setAttribute('data-strategy', score.strategy);
     this.host.setAttribute('data-mean', score.mean.toFixed(4));
     this.host.setAttribute('data-uncertainty', score.uncertainty.toFixed(4));
     this.box.setAttribute('data-strategy', score.strategy);
-    this.box.setAttribute('aria-label', badgeDescription(score));
-    this.box.title = badgeDescription(score);
+    const description = this.hint ? `${badgeDescription(score)}. ${this.hint}` : badgeDescription(score);
+    this.box.setAttribute('aria-label', description);
+    this.box.title = description;
     this.text.textContent = score.strategy === 'none' ? '' : STRATEGY_TEXT[score.strategy];
     this.prob.textContent = score.strategy === 'none' ? percent(score.mean) : probabilityText(score);
+  }
+
+  /** A sentence added to the badge's title and accessible name (what a feature left out, and why). */
+  setHint(hint: string | null): void {
+    this.hint = hint;
+    this.update(this.current);
   }
 
   /** Shows the collector's own label at once (before the background has synced it). */
@@ -146,22 +166,22 @@ export class KeepersBadge {
   }
 }
 
-/** Every badge on the page, by release (labels update all badges of a release) and by owning row. */
+/** Every badge on the page, by record (labels update all badges of a release) and by owning row. */
 export class BadgeRegistry {
-  private readonly byRelease = new Map<number, Set<KeepersBadge>>();
+  private readonly byKey = new Map<RecordKey, Set<KeepersBadge>>();
   private readonly owners = new Map<KeepersBadge, Element>();
   private readonly hosts = new Set<Node>();
 
   add(badge: KeepersBadge, owner: Element): void {
-    let set = this.byRelease.get(badge.releaseId);
-    if (!set) this.byRelease.set(badge.releaseId, (set = new Set()));
+    let set = this.byKey.get(badge.key);
+    if (!set) this.byKey.set(badge.key, (set = new Set()));
     set.add(badge);
     this.owners.set(badge, owner);
     this.hosts.add(badge.host);
   }
 
-  forRelease(releaseId: number): KeepersBadge[] {
-    return Array.from(this.byRelease.get(releaseId) ?? []);
+  forKey(key: RecordKey): KeepersBadge[] {
+    return Array.from(this.byKey.get(key) ?? []);
   }
 
   ownedBy(owner: Element): KeepersBadge[] {
@@ -180,7 +200,7 @@ export class BadgeRegistry {
     badge.remove();
     this.owners.delete(badge);
     this.hosts.delete(badge.host);
-    this.byRelease.get(badge.releaseId)?.delete(badge);
+    this.byKey.get(badge.key)?.delete(badge);
   }
 
   hasHost(node: Node): boolean {

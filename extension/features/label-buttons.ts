@@ -1,4 +1,5 @@
 // Keeper / not-keeper buttons on each badge: the label shows at once and goes to the background's queue.
+import { recordKey } from '../core/recordKey';
 import type { KeepersBadge } from './badge';
 import type { ContentFeature, FeatureContext } from './types';
 
@@ -9,9 +10,12 @@ function syncButtons(badge: KeepersBadge): void {
   }
 }
 
+/** A label is for one release: on a master-only row the collector picks the version first. */
+export const MASTER_LABEL_HINT = 'Open a version to label it';
+
 /** Shows `keeper` on every badge of the release (a record may be on the page twice). */
 function showLabel(ctx: FeatureContext, releaseId: number, keeper: boolean | null): void {
-  for (const badge of ctx.badges.forRelease(releaseId)) {
+  for (const badge of ctx.badges.forKey(recordKey({ releaseId }))) {
     badge.setLabel(keeper);
     syncButtons(badge);
   }
@@ -19,6 +23,11 @@ function showLabel(ctx: FeatureContext, releaseId: number, keeper: boolean | nul
 
 function decorate(badge: KeepersBadge, ctx: FeatureContext): void {
   const { doc, signal } = ctx;
+  const releaseId = badge.releaseId;
+  if (releaseId === null) {
+    badge.setHint(MASTER_LABEL_HINT);
+    return;
+  }
   for (const keeper of [true, false]) {
     const button = doc.createElement('button');
     button.type = 'button';
@@ -32,10 +41,10 @@ function decorate(badge: KeepersBadge, ctx: FeatureContext): void {
         event.preventDefault();
         event.stopPropagation();
         const previous = badge.keeperLabel;
-        showLabel(ctx, badge.releaseId, keeper);
-        ctx.api.submitLabel(badge.releaseId, keeper, badge.record).catch((error: unknown) => {
+        showLabel(ctx, releaseId, keeper);
+        ctx.api.submitLabel(releaseId, keeper, badge.record).catch((error: unknown) => {
           // Not queued: show the previous state again rather than a label that was never saved.
-          showLabel(ctx, badge.releaseId, previous);
+          showLabel(ctx, releaseId, previous);
           ctx.report('label-buttons', error);
         });
       },
@@ -44,7 +53,7 @@ function decorate(badge: KeepersBadge, ctx: FeatureContext): void {
     badge.actions.append(button);
   }
   // A release labelled in another row of this page shows its label here too.
-  const labelled = ctx.badges.forRelease(badge.releaseId).find((b) => b !== badge && b.keeperLabel !== null);
+  const labelled = ctx.badges.forKey(badge.key).find((b) => b !== badge && b.keeperLabel !== null);
   if (labelled) badge.setLabel(labelled.keeperLabel);
   syncButtons(badge);
 }

@@ -1,6 +1,7 @@
 // Runs the overlay features on a Discogs page: extract -> score new records in one batch -> badge.
 // Re-runs (debounced) when rows are added, paged or filtered and when the page navigates in place.
 import type { PageRecord, RecordScore } from '../core/messaging';
+import { recordKey, type RecordKey } from '../core/recordKey';
 import { extractPage, KEEPERS_ATTRIBUTE, type RecordTarget } from '../discogs';
 import { BadgeRegistry, type KeepersBadge } from './badge';
 import { labelButtons } from './label-buttons';
@@ -51,10 +52,10 @@ export class KeepersRunner {
   private readonly maxWaitMs: number;
   private pendingSince = 0;
   private readonly report: (featureId: string, error: unknown) => void;
-  /** Release ids already handled per row / heading element: rows are never badged twice. */
-  private processed = new WeakMap<Element, Set<number>>();
+  /** Records (keys) already handled per row / heading element: rows are never badged twice. */
+  private processed = new WeakMap<Element, Set<RecordKey>>();
   /** Scores of the current URL: later rows are scored in a new batch, earlier ones are not re-sent. */
-  private readonly scores = new Map<number, RecordScore>();
+  private readonly scores = new Map<RecordKey, RecordScore>();
   private url: string;
   private toggles: Record<string, boolean> | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -173,31 +174,31 @@ export class KeepersRunner {
     }
     const features = await this.enabledFeatures();
     // Badges the page removed from rows that are still there come back (from the cached score).
-    for (const { badge, owner } of this.badges.prune()) this.processed.get(owner)?.delete(badge.releaseId);
-    const extraction = extractPage(this.doc, url, { isKnown: (el, id) => this.processed.get(el)?.has(id) === true });
+    for (const { badge, owner } of this.badges.prune()) this.processed.get(owner)?.delete(badge.key);
+    const extraction = extractPage(this.doc, url, { isKnown: (el, key) => this.processed.get(el)?.has(key) === true });
     const targets: RecordTarget[] = extraction.header ? [extraction.header, ...extraction.rows] : extraction.rows;
 
     // A row React re-used for another record (or a heading after in-page navigation) drops its old badge.
-    const current = new Map<Element, Set<number>>();
+    const current = new Map<Element, Set<RecordKey>>();
     for (const t of targets) {
-      const ids = current.get(t.element) ?? new Set<number>();
-      ids.add(t.record.releaseId);
-      current.set(t.element, ids);
+      const keys = current.get(t.element) ?? new Set<RecordKey>();
+      keys.add(t.key);
+      current.set(t.element, keys);
     }
     for (const badge of this.badges.all()) {
       const owner = this.badges.ownerOf(badge);
-      if (owner && !current.get(owner)?.has(badge.releaseId)) {
+      if (owner && !current.get(owner)?.has(badge.key)) {
         this.badges.delete(badge);
-        this.processed.get(owner)?.delete(badge.releaseId);
+        this.processed.get(owner)?.delete(badge.key);
       }
     }
 
-    const fresh = targets.filter((t) => !this.processed.get(t.element)?.has(t.record.releaseId));
+    const fresh = targets.filter((t) => !this.processed.get(t.element)?.has(t.key));
     if (fresh.length === 0) return;
 
-    const unscored = new Map<number, PageRecord>();
+    const unscored = new Map<RecordKey, PageRecord>();
     for (const t of fresh) {
-      if (!this.scores.has(t.record.releaseId) && !unscored.has(t.record.releaseId)) unscored.set(t.record.releaseId, t.record);
+      if (!this.scores.has(t.key) && !unscored.has(t.key)) unscored.set(t.key, t.record);
     }
     if (unscored.size > 0) {
       let items: RecordScore[];
@@ -209,16 +210,16 @@ export class KeepersRunner {
         return;
       }
       if (this.signal.aborted || this.location() !== url) return;
-      for (const item of items) this.scores.set(item.releaseId, item);
+      for (const item of items) this.scores.set(recordKey(item), item);
     }
 
     const scored: ScoredTarget[] = [];
     for (const t of fresh) {
       if (!t.element.isConnected || !t.placement.element.isConnected) continue;
-      const ids = this.processed.get(t.element) ?? new Set<number>();
-      ids.add(t.record.releaseId);
-      this.processed.set(t.element, ids);
-      const score = this.scores.get(t.record.releaseId);
+      const keys = this.processed.get(t.element) ?? new Set<RecordKey>();
+      keys.add(t.key);
+      this.processed.set(t.element, keys);
+      const score = this.scores.get(t.key);
       if (score) scored.push({ target: t, score });
     }
     this.applyFeatures(features, scored);

@@ -1,12 +1,13 @@
 // The contract between the content-script runner and the overlay features (one feature per file).
-import type { PageRecord, Reason, RecordScore } from '../core/messaging';
+import type { PageRecord, Reason, RecordScore, ShownScore } from '../core/messaging';
 import type { RecordTarget } from '../discogs';
 import type { BadgeRegistry, KeepersBadge } from './badge';
 
 /** What features may ask of the background (sendMessage in the extension, a fake in unit tests). */
 export interface KeepersApi {
   scoreRecords(records: PageRecord[], pageUrl: string): Promise<{ items: RecordScore[] }>;
-  explainRecord(releaseId: number, record?: PageRecord): Promise<{ reasons: Reason[] }>;
+  /** `score` is what the badge shows, so the reasons quote the same numbers. */
+  explainRecord(record: PageRecord, score?: ShownScore): Promise<{ reasons: Reason[] }>;
   submitLabel(releaseId: number, keeper: boolean, record?: PageRecord): Promise<{ queued: number }>;
   getFeatureToggles(): Promise<Record<string, boolean>>;
 }

@@ -64,7 +64,7 @@ function decorate(badge: KeepersBadge, ctx: FeatureContext): void {
     if (loaded) return;
     renderStatus(doc, popover, 'Asking the model…');
     ctx.api
-      .explainRecord(badge.releaseId, badge.record)
+      .explainRecord(badge.record)
       .then((result) => {
         loaded = true;
         renderReasons(doc, popover, result.reasons);

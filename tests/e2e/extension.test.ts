@@ -186,7 +186,7 @@ describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
     const onWebgl = await message(extPage, 'scoreRecords', { records, pageUrl: MARKETPLACE });
     expect(onWebgl.backend).toBe('webgl');
 
-    const byId = new Map<number, RecordScore>(onWasm.items.map((i) => [i.releaseId, i]));
+    const byId = new Map<number | null, RecordScore>(onWasm.items.map((i) => [i.releaseId, i]));
     let maxDiff = 0;
     for (const item of onWebgl.items) {
       const w = byId.get(item.releaseId)!;

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { backendOrder, isSoftwareRenderer } from '../../extension/core/tfBackend';
 import { createBackendClient, normaliseBackendUrl, type BackendClient } from '../../extension/core/backendClient';
-import { assignStrategies, pageReleases, type ScoredRelease } from '../../extension/core/records';
+import { assignStrategies, pageReleases, type ScoredRecord } from '../../extension/core/records';
 import { withDefaults } from '../../extension/core/features';
 import { LabelQueue, type QueuedLabel, type QueueStore, type SubmitLabels } from '../../extension/core/labelQueue';
 import { createPairingCode } from '../../backend/auth';
@@ -53,7 +53,7 @@ describe('backend URL', () => {
 });
 
 describe('page badges', () => {
-  const scores = (n: number): ScoredRelease[] =>
+  const scores = (n: number): ScoredRecord[] =>
     Array.from({ length: n }, (_, i) => ({ releaseId: 100 + i, mean: (i * 37) % 100 / 100, uncertainty: ((i * 53) % 29) / 100, aleatoric: 0.1 }));
 
   test('a page of 30 records: 20 badged with batch 0’s split (12 explore, 8 exploit), the rest none', () => {
@@ -81,19 +81,48 @@ describe('page badges', () => {
   test('labelled records are no longer candidates: they get none and the others fill the batch', () => {
     const labelled = new Set([100, 101, 102]);
     const items = assignStrategies(scores(6), labelled, 0);
-    expect(items.filter((i) => labelled.has(i.releaseId)).every((i) => i.strategy === 'none')).toBe(true);
+    expect(items.filter((i) => labelled.has(i.releaseId!)).every((i) => i.strategy === 'none')).toBe(true);
     expect(items.filter((i) => i.strategy !== 'none')).toHaveLength(3);
   });
 
+  test('master-only records are candidates next to releases; release-only picks are unchanged by them', () => {
+    const releases = scores(6);
+    // Two masters: one the best of the page, one the most uncertain.
+    const masters: ScoredRecord[] = [
+      { releaseId: null, masterId: 500001, mean: 0.99, uncertainty: 0.01, aleatoric: 0.1 },
+      { releaseId: null, masterId: 500002, mean: 0.5, uncertainty: 0.9, aleatoric: 0.1 },
+    ];
+    const items = assignStrategies([...releases, ...masters], new Set(), 0);
+    expect(items).toHaveLength(8);
+    // 8 records, batch 0: round(0.6 · 8) = 5 explore, 3 exploit; the masters win their slots.
+    expect(items.filter((i) => i.strategy === 'explore')).toHaveLength(5);
+    expect(items.filter((i) => i.strategy === 'exploit')).toHaveLength(3);
+    expect(items.slice(6)).toEqual([
+      { releaseId: null, masterId: 500001, strategy: 'exploit', mean: 0.99, uncertainty: 0.01, aleatoric: 0.1 },
+      { releaseId: null, masterId: 500002, strategy: 'explore', mean: 0.5, uncertainty: 0.9, aleatoric: 0.1 },
+    ]);
+    // A labelled release id that happens to equal a master id does not make the master 'none'.
+    const sameNumber = assignStrategies([{ releaseId: null, masterId: 100, mean: 0.9, uncertainty: 0.1, aleatoric: 0 }], new Set([100]), 0);
+    expect(sameNumber[0]!.strategy).not.toBe('none');
+  });
+
   test('page records become releases; unreadable ones are reported with the reason, duplicates dropped', () => {
-    const { releases, rejected } = pageReleases([
+    const { entries, rejected } = pageReleases([
       { releaseId: 5, release: { id: 5, title: 'A', artists: ['X (2)'], year: 1999 } },
       { releaseId: 5, release: { id: 5, title: 'A again' } },
       { releaseId: -1, release: { id: -1, title: 'bad' } },
+      { releaseId: null, masterId: 5, release: { title: 'Master A', artists: ['X'] } },
+      { releaseId: null, release: { title: 'neither id' } },
     ]);
-    expect(releases.map((r) => [r.id, r.artists[0], r.genres])).toEqual([[5, 'X', []]]);
-    expect(rejected).toHaveLength(1);
+    expect(entries.map((e) => [e.key, e.releaseId, e.release.artists[0], e.release.genres])).toEqual([
+      ['r:5', 5, 'X', []],
+      // The master with the same number is another record; it is scored as a release with its master id.
+      ['m:5', null, 'X', []],
+    ]);
+    expect(entries[1]!.release).toMatchObject({ id: 5, masterId: 5, title: 'Master A' });
+    expect(rejected).toHaveLength(2);
     expect(rejected[0]!.error).toMatch(/positive integer/);
+    expect(rejected[1]!.error).toMatch(/releaseId or, for a master-only row, a masterId/);
   });
 });
 

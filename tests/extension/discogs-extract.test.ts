@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { JSDOM } from 'jsdom';
 import { describe, expect, it } from 'vitest';
 import { extractPage, parseFormats, splitListingTitle, cleanArtistName, parseCount } from '../../extension/discogs';
-import { parseRelease } from '../../shared/schemas';
+import { releaseFromPageRecord } from '../../extension/core/records';
 import { dataPath, hasData } from '../helpers/data';
 import { FIXTURE_PAGES, loadFixture, type FixtureName } from '../fixtures/discogs-pages/pages';
 
@@ -12,8 +12,9 @@ function extractFixture(name: FixtureName, url?: string) {
   return extractPage(dom.window.document, url ?? FIXTURE_PAGES[name]);
 }
 
-function rowIds(name: FixtureName): number[] {
-  return extractFixture(name).rows.map((r) => r.record.releaseId);
+/** Release ids of the rows; a master-only row as its key ('m:<master id>'). */
+function rowIds(name: FixtureName): Array<number | string> {
+  return extractFixture(name).rows.map((r) => r.record.releaseId ?? r.key);
 }
 
 describe('text parsing', () => {
@@ -105,18 +106,39 @@ describe('extractors on fixture pages', () => {
     expect(header?.record).toMatchObject({ releaseId: 1000001, masterId: 500001 });
   });
 
-  it('artist page: release rows get the skittles slot, master-only rows are skipped', () => {
+  it('artist page: every row gets the skittles slot; a master-only row is a record of its own, read from the row', () => {
     const { rows } = extractFixture('artist.html');
-    expect(rows.map((r) => r.record.releaseId)).toEqual([1000010, 1000011]);
-    expect(rows[0]?.placement.element.className).toContain('skittles_');
-    expect(rows[0]?.record.release).toMatchObject({ title: 'First Light EP', year: 1992, formats: [{ name: '12"', qty: 1, descriptions: ['EP'] }] });
+    expect(rows.map((r) => r.key)).toEqual(['m:500001', 'r:1000010', 'r:1000011']);
+    expect(rows.map((r) => r.placement.element.className)).toEqual(rows.map(() => expect.stringContaining('skittles_')));
+    expect(rows[1]?.record.release).toMatchObject({ title: 'First Light EP', year: 1992, formats: [{ name: '12"', qty: 1, descriptions: ['EP'] }] });
+    // The master row: no release id, its master id, and the metadata the row shows (no id in the release).
+    expect(rows[0]?.record).toEqual({
+      releaseId: null,
+      masterId: 500001,
+      release: { title: 'Afterglow', labels: [{ name: 'Halcyon Records', catno: null }], year: 1994 },
+    });
+  });
+
+  it('master links are rows only where pages list masters: not the "all versions" link of a release page', () => {
+    const dom = loadFixture('release.html');
+    const doc = dom.window.document;
+    const versions = doc.createElement('li');
+    const link = doc.createElement('a');
+    link.href = '/master/500001-Nova-Lines-Afterglow';
+    link.textContent = 'All versions of this release';
+    versions.append(link);
+    doc.querySelector('main')!.append(versions);
+    const { rows } = extractPage(doc, FIXTURE_PAGES['release.html']);
+    expect(rows.every((r) => r.record.releaseId !== null)).toBe(true);
+    // On the master page the page's own master is never a row either.
+    expect(extractFixture('master.html').rows.every((r) => r.record.releaseId !== null)).toBe(true);
   });
 
   it.each([
-    ['label.html', [1000001, 1000020]],
+    ['label.html', [1000001, 'm:500007', 1000020]],
     ['wantlist.html', [1000051, 1000060]],
     ['collection.html', [1000001, 1000020, 1000060]],
-    ['search.html', [1000001, 1000010]],
+    ['search.html', ['m:500001', 1000001, 1000010]],
     ['marketplace-list.html', [1000001, 1000051, 1000060, 1000020]],
   ] as const)('%s rows', (name, ids) => {
     expect(rowIds(name)).toEqual(ids);
@@ -181,8 +203,8 @@ describe('extractors on fixture pages', () => {
     const targets = header ? [header, ...rows] : rows;
     expect(targets.length).toBeGreaterThan(0);
     for (const { record } of targets) {
-      const release = parseRelease({ ...record.release, masterId: record.masterId ?? null });
-      expect(release.id).toBe(record.releaseId);
+      const release = releaseFromPageRecord(record);
+      expect(release.id).toBe(record.releaseId ?? record.masterId);
       expect(release.title.length).toBeGreaterThan(0);
     }
   });
@@ -222,8 +244,11 @@ describe('extractors on fixture pages', () => {
     const copy = card?.cloneNode(true);
     if (copy) doc.querySelector('ul')?.append(copy);
     const rows = extractPage(doc, FIXTURE_PAGES['search.html']).rows;
-    expect(rows.map((r) => r.record.releaseId)).toEqual([1000001, 1000010, 1000001]);
-    // The title link (with text), not the cover link, is where the badge goes.
+    expect(rows.map((r) => r.key)).toEqual(['m:500001', 'r:1000001', 'r:1000010', 'r:1000001']);
+    // The title link (with text), not the cover link, is where the badge goes: for releases and masters.
+    expect(rows[1]?.placement).toMatchObject({ position: 'afterend' });
+    expect(rows[1]?.placement.element.textContent).toBe('Afterglow');
+    expect(rows[0]?.placement.element.getAttribute('href')).toBe('/master/500001-Nova-Lines-Afterglow');
     expect(rows[0]?.placement.element.textContent).toBe('Afterglow');
   });
 });

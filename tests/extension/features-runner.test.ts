@@ -1,7 +1,7 @@
 // The content side end to end in jsdom: extraction -> one scoreRecords batch -> badges and add-ons.
 // The background is replaced by a recording KeepersApi (the real one is tested in Chromium by tests/e2e).
 import { afterEach, describe, expect, it } from 'vitest';
-import type { PageRecord, Reason, RecordScore } from '../../extension/core/messaging';
+import type { PageRecord, Reason, RecordScore, ShownScore } from '../../extension/core/messaging';
 import {
   ALL_FEATURES, recordBadges, startKeepers, STRATEGY_TEXT, type ContentFeature, type KeepersApi, type KeepersRunner,
 } from '../../extension/features';
@@ -11,7 +11,8 @@ import { loadFixture, type FixtureName } from '../fixtures/discogs-pages/pages';
 class RecordingApi implements KeepersApi {
   scoreBatches: PageRecord[][] = [];
   labels: Array<{ releaseId: number; keeper: boolean }> = [];
-  explained: number[] = [];
+  explained: Array<number | null> = [];
+  explainedRecords: Array<{ record: PageRecord; score?: ShownScore }> = [];
   failScoring = false;
   failLabels = false;
   toggles: Record<string, boolean> = {};
@@ -23,11 +24,13 @@ class RecordingApi implements KeepersApi {
   async scoreRecords(records: PageRecord[]): Promise<{ items: RecordScore[] }> {
     this.scoreBatches.push(records);
     if (this.failScoring) throw new Error('Could not establish connection. Receiving end does not exist.');
-    return { items: records.map((r) => ({ releaseId: r.releaseId, ...this.scoreOf(r.releaseId) })) };
+    // Like the background: one score per record, master-only records (releaseId null) by their master id.
+    return { items: records.map((r) => ({ releaseId: r.releaseId, masterId: r.masterId ?? null, ...this.scoreOf(r.releaseId ?? r.masterId!) })) };
   }
 
-  async explainRecord(releaseId: number): Promise<{ reasons: Reason[] }> {
-    this.explained.push(releaseId);
+  async explainRecord(record: PageRecord, score?: ShownScore): Promise<{ reasons: Reason[] }> {
+    this.explained.push(record.releaseId);
+    this.explainedRecords.push({ record, score });
     return { reasons: this.reasons };
   }
 
@@ -163,7 +166,7 @@ describe('record badges', () => {
     await settle(runner);
     expect(row.querySelectorAll('[data-keepers-badge][data-release-id="1000020"]')).toHaveLength(1);
     expect(api.scoreBatches).toHaveLength(1);
-    expect(hosts(doc)).toHaveLength(2);
+    expect(hosts(doc)).toHaveLength(3); // two releases and the master-only row
   });
 
   it('badges rows while the page keeps changing (the debounce has a maximum wait)', async () => {
@@ -214,7 +217,7 @@ describe('record badges', () => {
     api.failScoring = false;
     doc.querySelector('main')?.append(doc.createElement('p'));
     await settle(runner);
-    expect(hosts(doc).map((h) => h.dataset.releaseId)).toEqual(['1000001', '1000010']);
+    expect(hosts(doc).map((h) => h.dataset.releaseId || `m:${h.dataset.masterId}`)).toEqual(['m:500001', '1000001', '1000010']);
   });
 
   it('a failing feature does not stop the others', async () => {
@@ -384,5 +387,52 @@ describe('label buttons', () => {
     await new Promise((r) => setTimeout(r, 0));
     expect(badge.dataset.keepersLabel).toBeUndefined();
     expect(reports.map(([id]) => id)).toEqual(['label-buttons']);
+  });
+});
+
+describe('master-only rows', () => {
+  it('artist page: every row has a badge; the master row is scored in the same batch, by its master id', async () => {
+    const api = new RecordingApi(ruleScore);
+    const { doc } = await open('artist.html', api);
+    expect(api.scoreBatches).toHaveLength(1);
+    expect(api.scoreBatches[0]?.map((r) => [r.releaseId, r.masterId ?? null])).toEqual([[null, 500001], [1000010, null], [1000011, null]]);
+    const rows = Array.from(doc.querySelectorAll('table[class^="releases_"] tbody tr'));
+    expect(rows.map((r) => r.querySelectorAll('[data-keepers-badge]').length)).toEqual([1, 1, 1]);
+    const master = rows[0]!.querySelector<HTMLElement>('[data-keepers-badge]')!;
+    // data-release-id stays (empty: no release), data-master-id names the master; the score is the master's.
+    expect(master.getAttribute('data-release-id')).toBe('');
+    expect(master.dataset).toMatchObject({ masterId: '500001', strategy: ruleScore(500001).strategy });
+    expect(Number(master.dataset.mean)).toBeCloseTo(ruleScore(500001).mean, 4);
+    expect(master.closest('td')?.className).toContain('skittles_');
+    expect(rows[1]!.querySelector('[data-keepers-badge]')?.hasAttribute('data-master-id')).toBe(false);
+  });
+
+  it('a master row has "Why shown?" but no label buttons: its title says to open a version', async () => {
+    const api = new RecordingApi(ruleScore);
+    const { doc } = await open('label.html', api);
+    const master = doc.querySelector<HTMLElement>('[data-keepers-badge][data-master-id="500007"]')!;
+    const root = master.shadowRoot!;
+    expect(root.querySelectorAll('[data-keepers-label-button]')).toHaveLength(0);
+    expect(root.querySelector('.badge')?.getAttribute('title')).toMatch(/Open a version to label it/);
+    expect(root.querySelector('.badge')?.getAttribute('aria-label')).toMatch(/Open a version to label it/);
+    // Release rows of the same page keep their buttons and no hint.
+    const release = doc.querySelector<HTMLElement>('[data-keepers-badge][data-release-id="1000020"]')!;
+    expect(release.shadowRoot!.querySelectorAll('[data-keepers-label-button]')).toHaveLength(2);
+    expect(release.shadowRoot!.querySelector('.badge')?.getAttribute('title')).not.toMatch(/Open a version/);
+
+    root.querySelector<HTMLButtonElement>('[data-keepers-why]')!.click();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(api.explainedRecords.map((e) => [e.record.releaseId, e.record.masterId])).toEqual([[null, 500007]]);
+    expect(api.explainedRecords[0]?.record.release).toMatchObject({ title: 'Coastal', artists: ['Sable Field'], year: 1996 });
+    expect(Array.from(root.querySelectorAll('[role="dialog"] li')).map((li) => li.textContent)).toEqual(api.reasons.map((r) => r.text));
+  });
+
+  it('the master page header labels through the main release and names its master', async () => {
+    const api = new RecordingApi(ruleScore);
+    const { doc } = await open('master.html', api);
+    const header = doc.querySelector<HTMLElement>('h1 [data-keepers-badge]')!;
+    expect(header.dataset).toMatchObject({ releaseId: '1000001', masterId: '500001' });
+    header.shadowRoot!.querySelector<HTMLButtonElement>('[data-keeper="true"]')!.click();
+    expect(api.labels).toEqual([{ releaseId: 1000001, keeper: true }]);
   });
 });
