@@ -89,13 +89,16 @@ export async function onlineUpdate(
   const trainTriplets = triplets.map((t) => t.map((r) => remap.get(r)!) as Triplet);
   const enc = encodeReleases(examples.map((l) => l.release));
 
+  // The prior for records no label speaks for: the Laplace-smoothed keeper rate over every label so far.
+  const allKeepers = batch.filter((l) => l.keeper).length + history.filter((l) => l.keeper).length;
+  const probeTarget = (allKeepers + 1) / (batch.length + history.length + 2);
   const losses: number[] = [];
   if (labels.some((y) => !Number.isNaN(y)) || trainTriplets.length > 0) {
     for (let epoch = 0; epoch < c.epochs; epoch++) {
       const parts = trainStep(
         model,
         { examples: enc, labels, triplets: trainTriplets },
-        { learningRate: c.learningRate, lossWeights: c.lossWeights, tripletMargin: c.tripletMargin },
+        { learningRate: c.learningRate, lossWeights: c.lossWeights, tripletMargin: c.tripletMargin, probeTarget },
       );
       losses.push(parts.loss);
     }

@@ -1,5 +1,6 @@
 // "Noise-contrastive prior" probes (after Hafner et al., 2018): random records, unlike anything a
-// collector labels, on which the regulariser pulls the keep-probability towards the uninformed 0.5.
+// collector labels, on which the regulariser pulls the keep-probability towards the prior (the
+// collector's keeper rate).
 // Why: a ReLU network extrapolates confidently, so without them records of a style, script or era
 // nobody labelled get the same near-0 score (and near-0 Monte-Carlo spread) as well-known
 // non-keepers, and the bandit would never explore them. Near labelled records the labels dominate.

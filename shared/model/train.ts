@@ -14,8 +14,9 @@
 //             0.03 and 1, the whole range a residual of a probability can have) by
 //             s = lo + (hi − lo) · sigmoid(raw), so it neither collapses nor explodes and its gradient
 //             never dies as with a hard clip.
-//             Plus the same NLL on `priorProbes` random records (probes.ts) with target y = 0.5,
-//             through the head without dropout: mean over labelled rows + mean over probes. Without it the network extrapolates
+//             Plus the same NLL on `priorProbes` random records (probes.ts) whose target is the
+//             collector's keeper rate (the prior), through the head without dropout:
+//             mean over labelled rows + mean over probes. Without it the network extrapolates
 //             confidently and Monte-Carlo uncertainty collapses on records nobody labelled.
 import { tf } from './tf';
 import { dropoutMask } from './random';
@@ -48,6 +49,12 @@ export interface TrainStepOptions {
   learningRate?: number;
   lossWeights?: KeepersConfig['lossWeights'];
   tripletMargin?: number;
+  /**
+   * Target keep-probability of the prior probes: the collector's keeper rate, the right answer for a
+   * record the labels say nothing about. Default: the Laplace-smoothed keeper rate of this batch's
+   * labels, (keepers + 1) / (labels + 2); onlineUpdate passes the rate over all labels so far.
+   */
+  probeTarget?: number;
 }
 
 function checkBatch(batch: TrainBatch): void {
@@ -104,9 +111,12 @@ function lossFunction(model: KeepersModel, batch: TrainBatch, opts: TrainStepOpt
     labelSelector[i] = 1;
     y[i] = batch.labels[i]!;
   }
+  const keepers = labelled.reduce((k, i) => k + batch.labels[i]!, 0);
+  const probeTarget = opts.probeTarget ?? (keepers + 1) / (labelled.length + 2);
+  if (!(probeTarget >= 0 && probeTarget <= 1)) throw new Error(`trainStep: probeTarget must be in [0, 1], got ${probeTarget}`);
   for (let i = rowsBefore; i < n; i++) {
     probeSelector[i] = 1;
-    y[i] = 0.5;
+    y[i] = probeTarget;
   }
   const parts: { triplet?: tf.Scalar; bce?: tf.Scalar; regulariser?: tf.Scalar } = {};
   const inputs = toTensors(examples, c);

@@ -63,7 +63,12 @@ describe('learning a taste', () => {
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const u = { familiar: mean(familiar.map((p) => p.uncertainty)), strange: mean(strange.map((p) => p.uncertainty)) };
     expect(u.strange).toBeGreaterThan(u.familiar * 2);
-    // They get the uninformed prior, not the confident "no" of the well-known non-keepers.
-    expect(mean(strange.map((p) => p.mean))).toBeGreaterThan(0.3);
+    // They get the prior (the keeper rate of the labels, about 1/3 here), not the confident "no"
+    // of the well-known non-keepers.
+    const strangeMean = mean(strange.map((p) => p.mean));
+    expect(strangeMean).toBeGreaterThan(0.15);
+    expect(strangeMean).toBeLessThan(0.6);
+    const familiarNonKeepers = familiar.filter((_, i) => !heldOut.keeper[i]).map((p) => p.mean);
+    expect(strangeMean).toBeGreaterThan(mean(familiarNonKeepers) + 0.1);
   });
 });
