@@ -173,6 +173,7 @@ describe('training', () => {
     const bad = new Float32Array(enc.count).fill(NaN);
     bad[0] = 0.5;
     expect(() => trainStep(model, { ...batch, labels: bad })).toThrow(/label 0 is 0.5/);
+    expect(() => trainStep(model, batch, { probeTarget: 2 })).toThrow(/probeTarget must be in \[0, 1\], got 2/);
     model.dispose();
   });
 
