@@ -236,6 +236,12 @@ describe('the same code on the cpu backend', () => {
     const model = KeepersModel.create({}, 21);
     const small = sliceEncoded(enc, [0, 1, 2, 3, 4, 5, 6, 7]);
     const onWasm = predict(model, small, { samples: 5, withEmbedding: true });
+    const gradBatch: TrainBatch = { examples: small, labels: Float32Array.from([1, 0, 1, 0, 1, 0, 1, 0]), triplets: [[0, 2, 1]] };
+    // Same model seed → same dropout masks and probes: the gradients must agree across backends
+    // (on wasm they go through the patched transposed matMul and the JS lookup / max-pool gradients).
+    const wasmModel = KeepersModel.create({}, 22);
+    const wasmGrads = lossGradientNorms(wasmModel, gradBatch).gradNorms;
+    wasmModel.dispose();
     await initTf(['cpu']);
     try {
       expect(tf.getBackend()).toBe('cpu');
@@ -245,7 +251,13 @@ describe('the same code on the cpu backend', () => {
         expect(p.uncertainty).toBeCloseTo(onWasm[i]!.uncertainty, 4);
         expect(p.embedding![0]).toBeCloseTo(onWasm[i]!.embedding![0]!, 4);
       });
-      const step = trainStep(model, { examples: small, labels: Float32Array.from([1, 0, 1, 0, 1, 0, 1, 0]), triplets: [[0, 2, 1]] });
+      const cpuModel = KeepersModel.create({}, 22);
+      const cpuGrads = lossGradientNorms(cpuModel, gradBatch).gradNorms;
+      cpuModel.dispose();
+      for (const [name, norm] of Object.entries(wasmGrads)) {
+        expect(cpuGrads[name], name).toBeCloseTo(norm, 3);
+      }
+      const step = trainStep(model, gradBatch);
       expect(Number.isFinite(step.loss)).toBe(true);
     } finally {
       await initTf(['wasm']);
