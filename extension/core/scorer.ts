@@ -112,11 +112,15 @@ export class Scorer {
     return this.model?.config ?? null;
   }
 
-  /** All records in one batch: the encoder runs once, the head mcSamples times (shared/model predict). */
-  predict(releases: Release[], opts: { withEmbedding?: boolean } = {}): Prediction[] {
+  /**
+   * All records in one batch: the encoder runs once, the head mcSamples times (shared/model predict).
+   * `deterministic`: one pass with dropout off (uncertainty 0), for comparisons free of Monte-Carlo noise.
+   */
+  predict(releases: Release[], opts: { withEmbedding?: boolean; deterministic?: boolean } = {}): Prediction[] {
     if (!this.model) throw new Error('The scorer has not started yet');
     if (releases.length === 0) return [];
     const enc = encodeReleases(releases);
+    if (opts.deterministic) return predict(this.model, enc, { samples: 1, dropout: false, withEmbedding: opts.withEmbedding });
     return predict(this.model, enc, { samples: this.model.config.mcSamples, seed: PREDICT_SEED, withEmbedding: opts.withEmbedding });
   }
 }

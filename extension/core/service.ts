@@ -4,7 +4,7 @@ import { TRPCClientError } from '@trpc/client';
 import type { Release } from '../../shared/schemas';
 import { explorationRate } from '../../shared/bandit';
 import { createBackendClient, describeBackendError, isUnauthorized, normaliseBackendUrl, type BackendClient } from './backendClient';
-import { explainLocally } from './explain';
+import { checkShownScore, explainShown } from './explain';
 import { withDefaults } from './features';
 import { LabelQueue, type QueuedLabel, type SubmitResult } from './labelQueue';
 import type {
@@ -16,6 +16,7 @@ import type {
   Reason,
   RecordScore,
   ScorerStatus,
+  ShownScore,
   SyncState,
 } from './messaging';
 import { clearCachedArtifacts, readCachedArtifacts, writeCachedArtifacts } from './modelCache';
@@ -107,7 +108,7 @@ export class KeepersService {
       const own = item.releaseId === null ? undefined : labels[String(item.releaseId)];
       return own ? { ...item, label: own.keeper } : item;
     });
-    this.noteStrategies(items);
+    this.noteScores(items);
     // The backend knows releases only: master-only records stay here.
     void this.upsertRecords(entries.filter((e) => e.releaseId !== null).map((e) => e.release));
     return { items, backend: scorer.status().backend ?? 'none', modelVersion: scorer.status().modelVersion };
@@ -127,36 +128,44 @@ export class KeepersService {
     }
   }
 
-  async explainRecord(data: { releaseId: number | null; record?: PageRecord }): Promise<{ reasons: Reason[] }> {
+  /**
+   * "Why shown?": the reasons state the badge's numbers: `data.score` (what the badge shows) or else the
+   * score the last scoreRecords gave this record; only a record never scored is scored anew.
+   */
+  async explainRecord(data: { releaseId: number | null; record?: PageRecord; score?: ShownScore }): Promise<{ reasons: Reason[] }> {
     const { record } = data;
     const key = recordKey(record ?? { releaseId: data.releaseId });
     const releaseId = record ? record.releaseId : data.releaseId;
     const release = record ? releaseFromPageRecord(record) : this.recent.get(key);
+    const shown = data.score ? checkShownScore(data.score) : this.lastScores.get(key);
     // explain.record knows releases only: a master-only record is explained on the device.
     const conn = releaseId === null ? null : await this.client();
-    if (conn && releaseId !== null) {
-      try {
-        const remote = await conn.client.explain.record.query({ releaseId, ...(release ? { record: release } : {}) });
-        if (remote.reasons.length > 0) return { reasons: remote.reasons };
-      } catch (err) {
-        console.warn('[keepers] explain.record failed, explaining locally:', describeBackendError(err));
-      }
+    const remote =
+      conn && releaseId !== null
+        ? async () => (await conn.client.explain.record.query({ releaseId, ...(release ? { record: release } : {}) })).reasons as Reason[]
+        : null;
+    if (!release) {
+      // A record stored on the backend but never seen here: only the backend can explain it.
+      if (!remote) throw new Error(`Record ${key} has not been seen on a page yet: nothing to explain`);
+      return { reasons: await remote() };
     }
-    if (!release) throw new Error(`Record ${key} has not been seen on a page yet: nothing to explain`);
     const scorer = await this.ready();
     const labels = await labelsItem.getValue();
     const { batchNumber } = await syncItem.getValue();
-    const strategy = this.lastStrategies.get(key) ?? 'none';
     const labelled = Object.entries(labels).map(([id, l]) => ({ releaseId: Number(id), keeper: l.keeper, release: l.release }));
-    return { reasons: explainLocally(scorer, { release, strategy, batchNumber, labels: labelled }) };
+    return { reasons: await explainShown(scorer, { release, shown, batchNumber, labels: labelled }, remote) };
   }
 
-  /** The strategy the last page scoring gave each record (the badge the user clicked shows it). */
-  private lastStrategies = new Map<RecordKey, RecordScore['strategy']>();
+  /** What the last page scoring gave each record (the badge the user clicks shows it). */
+  private lastScores = new Map<RecordKey, ShownScore>();
 
-  private noteStrategies(items: RecordScore[]): void {
-    for (const i of items) this.lastStrategies.set(recordKey(i), i.strategy);
-    while (this.lastStrategies.size > RECENT_LIMIT) this.lastStrategies.delete(this.lastStrategies.keys().next().value!);
+  private noteScores(items: RecordScore[]): void {
+    for (const i of items) {
+      const key = recordKey(i);
+      this.lastScores.delete(key);
+      this.lastScores.set(key, { strategy: i.strategy, mean: i.mean, uncertainty: i.uncertainty, aleatoric: i.aleatoric });
+    }
+    while (this.lastScores.size > RECENT_LIMIT) this.lastScores.delete(this.lastScores.keys().next().value!);
   }
 
   // ---- labels ----

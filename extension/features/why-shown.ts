@@ -64,7 +64,8 @@ function decorate(badge: KeepersBadge, ctx: FeatureContext): void {
     if (loaded) return;
     renderStatus(doc, popover, 'Asking the model…');
     ctx.api
-      .explainRecord(badge.record)
+      // The badge's own numbers go along, so the reasons state what the badge shows.
+      .explainRecord(badge.record, { strategy: badge.score.strategy, mean: badge.score.mean, uncertainty: badge.score.uncertainty, aleatoric: badge.score.aleatoric })
       .then((result) => {
         loaded = true;
         renderReasons(doc, popover, result.reasons);

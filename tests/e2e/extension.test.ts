@@ -144,8 +144,11 @@ describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
     await dialog.locator('li').first().waitFor({ timeout: 30_000 });
     const reasons = await dialog.locator('li').allTextContents();
     expect(reasons.length).toBeGreaterThanOrEqual(2);
-    // Computed, not canned: the Monte-Carlo spread is stated with its numbers.
+    // Computed, not canned: the Monte-Carlo spread is stated with its numbers, the ones the badge shows.
     expect(reasons.join('\n')).toMatch(/\d+%/);
+    const shown = await header.locator('.prob').textContent();
+    expect(shown).toMatch(/^\d+% ± \d+$/);
+    expect(reasons.find((r) => r.includes('predicted keep chance'))).toContain(`predicted keep chance ${shown} points`);
     await page.screenshot({ path: screenshotPath('release-why-shown.png') });
     await page.close();
   });

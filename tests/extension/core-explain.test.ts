@@ -2,9 +2,16 @@
 // one batch per page, deterministic numbers, reasons computed from the model and the labels.
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Scorer } from '../../extension/core/scorer';
-import { explainLocally } from '../../extension/core/explain';
+import { checkShownScore, explainLocally, explainShown, withShownNumbers } from '../../extension/core/explain';
+import { probabilityText } from '../../extension/features/badge';
+import { createBackendClient, type BackendClient } from '../../extension/core/backendClient';
+import type { ShownScore } from '../../extension/core/messaging';
+import { createPairingCode } from '../../backend/auth';
+import type { App } from '../../backend/app';
+import type { RunningServer } from '../../backend/server';
+import { openApp, tempDir, withServer } from '../backend/helpers';
 import { parseRelease, type Release } from '../../shared/schemas';
 
 const require = createRequire(import.meta.url);
@@ -49,7 +56,8 @@ describe('local scorer and explanations', () => {
       ...keepers.map((r) => ({ releaseId: r.id, keeper: true, release: r })),
       ...rejected.map((r) => ({ releaseId: r.id, keeper: false, release: r })),
     ];
-    const reasons = explainLocally(scorer, { release: target, strategy: 'explore', batchNumber: 0, labels });
+    const [score] = scorer.predict([target]);
+    const reasons = explainLocally(scorer, { release: target, shown: { ...score!, strategy: 'explore' }, batchNumber: 0, labels });
     expect(reasons.length).toBeGreaterThanOrEqual(2);
     const similar = reasons.find((r) => r.kind === 'similar-keepers');
     expect(similar).toBeDefined();
@@ -61,7 +69,109 @@ describe('local scorer and explanations', () => {
 
   test('the record itself and unlabelled records are never cited as evidence', () => {
     const labels = [{ releaseId: target.id, keeper: true, release: target }];
-    const reasons = explainLocally(scorer, { release: target, strategy: 'none', batchNumber: 0, labels });
+    const reasons = explainLocally(scorer, { release: target, batchNumber: 0, labels });
     expect(reasons.every((r) => !(r.releaseIds ?? []).includes(target.id))).toBe(true);
+  });
+
+  /** The sentence part a badge shows, as shared/explain words it: "76% ± 15 points". */
+  const stated = (score: ShownScore): string => `${probabilityText(score)} points`;
+
+  test('the reasons state the badge’s numbers (the page batch’s score), not a new prediction of the record alone', () => {
+    const page = [...keepers, ...rejected, target];
+    const onPage = scorer.predict(page)[page.length - 1]!;
+    const alone = scorer.predict([target])[0]!;
+    // Monte-Carlo masks are drawn per batch: the same record scores a little differently alone.
+    expect(alone.mean).not.toBe(onPage.mean);
+    const shown: ShownScore = { strategy: 'explore', mean: onPage.mean, uncertainty: onPage.uncertainty, aleatoric: onPage.aleatoric };
+    const reasons = explainLocally(scorer, { release: target, shown, batchNumber: 3, labels: [] });
+    const schedule = reasons.find((r) => r.kind === 'schedule')!;
+    expect(schedule.text).toContain(`Learning from this`);
+    expect(schedule.text).toContain(stated(shown));
+    // The Monte-Carlo reason of an explore pick states the same numbers.
+    const spread = reasons.find((r) => r.kind === 'uncertainty' && r.text.startsWith("The model's passes disagree"))!;
+    expect(spread.text).toContain(stated(shown));
+    // Whatever the badge shows is what is stated (a recomputation could round to the same numbers by chance).
+    const odd: ShownScore = { strategy: 'explore', mean: 0.12, uncertainty: 0.06, aleatoric: 0.1 };
+    const oddReasons = explainLocally(scorer, { release: target, shown: odd, batchNumber: 3, labels: [] });
+    expect(oddReasons.find((r) => r.kind === 'schedule')?.text).toContain('12% ± 6 points');
+    // Occlusion deltas do not depend on the badge's numbers (deterministic pass), so they are the same either way.
+    const features = (rs: typeof reasons) => rs.filter((r) => r.kind === 'feature').map((r) => r.text);
+    expect(features(reasons)).toEqual(features(explainLocally(scorer, { release: target, shown: { ...shown, mean: 0.5 }, batchNumber: 3, labels: [] })));
+  });
+
+  test('a shown score that no badge could show is refused, naming the field', () => {
+    expect(() => checkShownScore({ strategy: 'explore', mean: 1.2, uncertainty: 0.1, aleatoric: 0 })).toThrow(/score\.mean must be in \[0, 1\], got 1\.2/);
+    expect(() => checkShownScore({ strategy: 'maybe' as never, mean: 0.5, uncertainty: 0.1, aleatoric: 0 })).toThrow(/score\.strategy/);
+    expect(() => checkShownScore({ strategy: 'none', mean: 0.5, uncertainty: -1, aleatoric: 0 })).toThrow(/score\.uncertainty/);
+  });
+
+  describe('paired: the backend’s evidence with the badge’s numbers (real backend on 127.0.0.1)', () => {
+    let app: App;
+    let server: RunningServer;
+    let client: BackendClient;
+    let cleanup: () => void;
+
+    beforeAll(async () => {
+      const tmp = tempDir();
+      cleanup = tmp.cleanup;
+      app = await openApp(`${tmp.dir}/keepers.sqlite`, { autoTrain: false });
+      server = await withServer(app);
+      const { code } = await createPairingCode(app.db);
+      const { token } = await createBackendClient(server.url, null).devices.pair.mutate({ pairingCode: code, deviceName: 'explain test' });
+      client = createBackendClient(server.url, token);
+      await client.labels.submit.mutate({
+        labels: [...keepers, ...rejected].map((r, i) => ({
+          clientId: `explain-${r.id}`, releaseId: r.id, keeper: keepers.includes(r), batchId: null,
+          labelledAt: new Date(Date.UTC(2026, 10, 1, 12, 0, i)).toISOString(), record: r,
+        })),
+      });
+    });
+
+    afterAll(async () => {
+      await server?.close();
+      await app?.close();
+      cleanup?.();
+    });
+
+    test('the schedule line states the badge’s strategy and numbers; neighbours and features come from the backend', async () => {
+      const remoteCall = async () => (await client.explain.record.query({ releaseId: target.id, record: target })).reasons;
+      const remote = await remoteCall();
+      const page = scorer.predict([...keepers, target])[2]!;
+      const shown: ShownScore = { strategy: 'exploit', mean: page.mean, uncertainty: page.uncertainty, aleatoric: page.aleatoric };
+      // The backend scores the record itself and, with no open batch, calls it not picked: not what the badge says.
+      expect(remote.find((r) => r.kind === 'schedule')?.text).not.toContain(`High-confidence keeper: predicted keep chance ${stated(shown)}`);
+
+      const reasons = await explainShown(scorer, { release: target, shown, batchNumber: 0, labels: [] }, remoteCall);
+      expect(reasons[0]).toMatchObject({ kind: 'schedule', text: `High-confidence keeper: predicted keep chance ${stated(shown)}` });
+      const evidence = reasons.filter((r) => r.kind === 'similar-keepers' || r.kind === 'feature');
+      expect(evidence.length).toBeGreaterThan(0);
+      // The device has no labels here: the neighbours named can only be the backend's.
+      expect(evidence).toEqual(remote.filter((r) => r.kind === 'similar-keepers' || r.kind === 'feature').slice(0, evidence.length));
+      expect(reasons.find((r) => r.kind === 'similar-keepers')?.releaseIds?.every((id) => [2, 3, 4].includes(id))).toBe(true);
+    });
+
+    test('without a known score the backend’s reasons stand as they are; a failing backend falls back to the device', async () => {
+      const remoteCall = async () => (await client.explain.record.query({ releaseId: target.id, record: target })).reasons;
+      expect(await explainShown(scorer, { release: target, batchNumber: 0, labels: [] }, remoteCall)).toEqual(await remoteCall());
+      const shown: ShownScore = { strategy: 'none', mean: 0.42, uncertainty: 0.07, aleatoric: 0.1 };
+      const failing = async (): Promise<never> => {
+        throw new Error('backend unreachable');
+      };
+      const local = await explainShown(scorer, { release: target, shown, batchNumber: 0, labels: [] }, failing);
+      expect(local[0]).toMatchObject({ kind: 'schedule', text: `Not picked for your batch: predicted keep chance ${stated(shown)}` });
+    });
+  });
+
+  test('withShownNumbers keeps one of each kind of evidence for a quiet (none) badge', () => {
+    const remote = [
+      { kind: 'schedule' as const, text: 'backend schedule' },
+      { kind: 'similar-keepers' as const, text: 'n1' },
+      { kind: 'similar-keepers' as const, text: 'n2' },
+      { kind: 'feature' as const, text: 'f1' },
+      { kind: 'feature' as const, text: 'f2' },
+    ];
+    const local = [{ kind: 'schedule' as const, text: 'badge schedule' }, { kind: 'feature' as const, text: 'local f' }];
+    expect(withShownNumbers(remote, local, 'none').map((r) => r.text)).toEqual(['badge schedule', 'n1', 'f1']);
+    expect(withShownNumbers(remote, local, 'exploit').map((r) => r.text)).toEqual(['badge schedule', 'n1', 'n2', 'f1', 'f2']);
   });
 });

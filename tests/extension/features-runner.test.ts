@@ -333,6 +333,9 @@ describe('"Why shown?"', () => {
     expect(button.getAttribute('aria-expanded')).toBe('true');
     await new Promise((r) => setTimeout(r, 0));
     expect(api.explained).toEqual([1000060]);
+    // The badge's own score goes along, so the background states the numbers the badge shows.
+    const { strategy, mean, uncertainty, aleatoric } = ruleScore(1000060);
+    expect(api.explainedRecords[0]?.score).toEqual({ strategy, mean, uncertainty, aleatoric });
     expect(Array.from(popover.querySelectorAll('li')).map((li) => li.textContent)).toEqual(api.reasons.map((r) => r.text));
     expect(popover.querySelector('img')).toBeNull();
     expect(rowClicks).toHaveLength(0);
