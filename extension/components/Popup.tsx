@@ -1,6 +1,6 @@
 // The popup: label the bandit's batch of 20, with the mouse or the keyboard
 // (K or → keeper, N or ← not a keeper, ↑/↓ move, U or Backspace undo).
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { ExtensionStatus, PopupBatch, PopupBatchItem } from '../core/messaging';
 import { ReleaseCard, STRATEGY_TEXT } from './ReleaseCard';
 import { StatusLine } from './StatusLine';
@@ -112,14 +112,19 @@ export function Popup({ api }: { api: PopupApi }) {
     }
   }, [api, batch, busy, history, refreshStatus]);
 
+  // The key listener reads the handlers of the latest render. Effects run after paint, so a listener
+  // re-registered by an effect would still hold the previous render's (busy) handler for a key pressed
+  // right after the progress line changed, and that key would be lost.
+  const keyHandlers = useRef({ label, undo, count: 0 });
+  keyHandlers.current = { label, undo, count: batch?.items.length ?? 0 };
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.target instanceof HTMLInputElement || e.metaKey || e.ctrlKey || e.altKey) return;
       const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
-      const count = batch?.items.length ?? 0;
-      if (key === 'k' || key === 'ArrowRight') void label(true);
-      else if (key === 'n' || key === 'ArrowLeft') void label(false);
-      else if (key === 'u' || key === 'Backspace') void undo();
+      const { label: labelNow, undo: undoNow, count } = keyHandlers.current;
+      if (key === 'k' || key === 'ArrowRight') void labelNow(true);
+      else if (key === 'n' || key === 'ArrowLeft') void labelNow(false);
+      else if (key === 'u' || key === 'Backspace') void undoNow();
       else if (key === 'ArrowDown' && count > 0) setIndex((i) => Math.min(count - 1, i + 1));
       else if (key === 'ArrowUp' && count > 0) setIndex((i) => Math.max(0, i - 1));
       else return;
@@ -127,7 +132,7 @@ export function Popup({ api }: { api: PopupApi }) {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [batch, label, undo]);
+  }, []);
 
   if (!status) {
     return <main class="popup">{error ? <p class="error">{error}</p> : <p>Starting…</p>}</main>;
