@@ -141,6 +141,8 @@ export class KeepersBadge {
     this.box.title = description;
     this.text.textContent = score.strategy === 'none' ? '' : STRATEGY_TEXT[score.strategy];
     this.prob.textContent = score.strategy === 'none' ? percent(score.mean) : probabilityText(score);
+    // A label made earlier (on this page before a reload, in the popup, on another device) shows at once.
+    if (score.label !== undefined) this.setLabel(score.label);
   }
 
   /** A sentence added to the badge's title and accessible name (what a feature left out, and why). */

@@ -174,7 +174,12 @@ export class KeepersRunner {
     }
     const features = await this.enabledFeatures();
     // Badges the page removed from rows that are still there come back (from the cached score).
-    for (const { badge, owner } of this.badges.prune()) this.processed.get(owner)?.delete(badge.key);
+    for (const { badge, owner } of this.badges.prune()) {
+      this.processed.get(owner)?.delete(badge.key);
+      // A label made on this page outlives the badge React removed: the badge that comes back shows it.
+      const cached = this.scores.get(badge.key);
+      if (cached && badge.keeperLabel !== null) this.scores.set(badge.key, { ...cached, label: badge.keeperLabel });
+    }
     const extraction = extractPage(this.doc, url, { isKnown: (el, key) => this.processed.get(el)?.has(key) === true });
     const targets: RecordTarget[] = extraction.header ? [extraction.header, ...extraction.rows] : extraction.rows;
 

@@ -293,6 +293,16 @@ describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
       ['none', true],
       ['none', true],
     ]);
+    // The page, opened again, shows those labels on its badges (pressed keeper buttons).
+    const reloaded = await ext.context.newPage();
+    await reloaded.goto(MARKETPLACE);
+    for (const id of ids) {
+      const badge = reloaded.locator(`[data-keepers-badge][data-release-id="${id}"]`);
+      await reloaded.waitForSelector(`[data-keepers-badge][data-release-id="${id}"][data-keepers-label="keeper"]`, { timeout: 30_000 });
+      expect(await badge.locator('button[data-keepers-label-button][data-keeper="true"]').getAttribute('aria-pressed')).toBe('true');
+      expect(await badge.locator('.label-state').textContent()).toBe('✓ Keeper');
+    }
+    await reloaded.close();
 
     await backend.resume();
     const online = await message(extPage, 'syncNow');

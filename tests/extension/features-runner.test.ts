@@ -439,3 +439,52 @@ describe('master-only rows', () => {
     expect(api.labels).toEqual([{ releaseId: 1000001, keeper: true }]);
   });
 });
+
+describe('earlier labels', () => {
+  it('a record the background reports as labelled shows its label and the pressed button on load', async () => {
+    // As after a reload: 1000051 was kept, 1000020 passed on; the others have no label.
+    const earlier = new Map([[1000051, true], [1000020, false]]);
+    const api = new RecordingApi((id) => ({ ...ruleScore(id), ...(earlier.has(id) ? { strategy: 'none' as const, label: earlier.get(id)! } : {}) }));
+    const { doc } = await open('marketplace-list.html', api);
+    const badge = (id: number) => doc.querySelector<HTMLElement>(`[data-keepers-badge][data-release-id="${id}"]`)!;
+    const pressed = (id: number) =>
+      Array.from(badge(id).shadowRoot!.querySelectorAll('[data-keepers-label-button]')).map((b) => [b.getAttribute('data-keeper'), b.getAttribute('aria-pressed')]);
+
+    expect(badge(1000051).dataset.keepersLabel).toBe('keeper');
+    expect(shadowText(badge(1000051))).toContain('✓ Keeper');
+    expect(pressed(1000051)).toEqual([['true', 'true'], ['false', 'false']]);
+    expect(badge(1000020).dataset.keepersLabel).toBe('not-keeper');
+    expect(shadowText(badge(1000020))).toContain('✗ Not a keeper');
+    expect(pressed(1000020)).toEqual([['true', 'false'], ['false', 'true']]);
+    expect(badge(1000001).dataset.keepersLabel).toBeUndefined();
+    expect(pressed(1000001)).toEqual([['true', 'false'], ['false', 'false']]);
+
+    // Changing one's mind works from there, and sends the new label.
+    badge(1000020).shadowRoot!.querySelector<HTMLButtonElement>('[data-keeper="true"]')!.click();
+    expect(badge(1000020).dataset.keepersLabel).toBe('keeper');
+    expect(api.labels).toEqual([{ releaseId: 1000020, keeper: true }]);
+  });
+
+  it('a label made on the page survives React re-rendering the row (the badge comes back labelled)', async () => {
+    const api = new RecordingApi(ruleScore);
+    const { doc, runner } = await open('label.html', api);
+    const row = doc.querySelector('[data-keepers-badge][data-release-id="1000020"]')!.closest('tr')!;
+    row.querySelector('[data-keepers-badge]')!.shadowRoot!.querySelector<HTMLButtonElement>('[data-keeper="false"]')!.click();
+    api.answerLabels();
+    row.querySelector('[data-keepers-badge]')!.remove();
+    await settle(runner);
+    const back = row.querySelector<HTMLElement>('[data-keepers-badge]')!;
+    expect(back.dataset.keepersLabel).toBe('not-keeper');
+    expect(back.shadowRoot!.querySelector('[data-keeper="false"]')?.getAttribute('aria-pressed')).toBe('true');
+    expect(api.scoreBatches).toHaveLength(1);
+  });
+
+  it('the label shows even with the label buttons switched off', async () => {
+    const api = new RecordingApi((id) => ({ ...ruleScore(id), ...(id === 1000060 ? { label: true } : {}) }));
+    api.toggles = { 'label-buttons': false };
+    const { doc } = await open('wantlist.html', api);
+    const badge = doc.querySelector<HTMLElement>('[data-keepers-badge][data-release-id="1000060"]')!;
+    expect(badge.dataset.keepersLabel).toBe('keeper');
+    expect(badge.shadowRoot!.querySelectorAll('[data-keepers-label-button]')).toHaveLength(0);
+  });
+});
