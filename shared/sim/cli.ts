@@ -114,6 +114,10 @@ export function parseCliArgs(argv: string[]): CliOptions {
 }
 
 export async function runSimCli(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
   let parsed: CliOptions;
   try {
     parsed = parseCliArgs(argv);
