@@ -20,6 +20,8 @@ export interface LocalExplainInput {
   /** What the badge shows (strategy and numbers); without it the record is scored on its own, strategy 'none'. */
   shown?: ShownScore;
   batchNumber: number;
+  /** How many picks the record's page had (min(20, records on the page)); the schedule's default 20 when unknown. */
+  batchSize?: number;
   labels: LabelledRecord[];
 }
 
@@ -57,7 +59,7 @@ export function explainLocally(scorer: Scorer, input: LocalExplainInput): Reason
     },
     labelled: labelled.map((l, i) => ({ release: l.release!, keeper: l.keeper, embedding: det[1 + variants.length + i]!.embedding ?? [] })),
     occlusion: variants.map((v, i) => ({ feature: v.feature, detail: v.detail, delta: det[0]!.mean - det[1 + i]!.mean })),
-    schedule: strategy === 'explore' ? { batchNumber } : undefined,
+    schedule: strategy === 'explore' ? { batchNumber, ...(input.batchSize ? { batchSize: input.batchSize } : {}) } : undefined,
   });
 }
 

@@ -6,6 +6,11 @@ import { recordKey, type RecordKey } from './recordKey';
 
 export const PAGE_BATCH_SIZE = 20;
 
+/** A page's picks: one batch of 20, or all of its unlabelled records when it has fewer. */
+export function pageBatchSize(candidates: number): number {
+  return Math.min(PAGE_BATCH_SIZE, candidates);
+}
+
 /**
  * A page record as a Release for the model (missing fields become null / []); throws a readable error
  * for garbage. A master-only record (no release id) gets its master id as its id: the model reads no
@@ -66,7 +71,7 @@ export interface ScoredRecord {
  */
 export function assignStrategies(scores: ScoredRecord[], labelled: ReadonlySet<number>, batchNumber: number): RecordScore[] {
   const candidates = scores.filter((s) => s.releaseId === null || !labelled.has(s.releaseId));
-  const batchSize = Math.min(PAGE_BATCH_SIZE, candidates.length);
+  const batchSize = pageBatchSize(candidates.length);
   // selectBatch names candidates by a positive id and breaks ties by it: number them in release-id order
   // (then masters by master id), so release-only pages get exactly the picks they got before masters.
   const order = [...candidates].sort(

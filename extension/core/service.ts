@@ -20,7 +20,7 @@ import type {
   SyncState,
 } from './messaging';
 import { clearCachedArtifacts, readCachedArtifacts, writeCachedArtifacts } from './modelCache';
-import { assignStrategies, pageReleases, releaseFromPageRecord, type PageEntry } from './records';
+import { assignStrategies, pageBatchSize, pageReleases, releaseFromPageRecord, type PageEntry } from './records';
 import { recordKey, type RecordKey } from './recordKey';
 import { Scorer } from './scorer';
 import {
@@ -137,7 +137,8 @@ export class KeepersService {
     const key = recordKey(record ?? { releaseId: data.releaseId });
     const releaseId = record ? record.releaseId : data.releaseId;
     const release = record ? releaseFromPageRecord(record) : this.recent.get(key);
-    const shown = data.score ? checkShownScore(data.score) : this.lastScores.get(key);
+    const last = this.lastScores.get(key);
+    const shown = data.score ? checkShownScore(data.score) : last?.score;
     // explain.record knows releases only: a master-only record is explained on the device.
     const conn = releaseId === null ? null : await this.client();
     const remote =
@@ -153,17 +154,18 @@ export class KeepersService {
     const labels = await labelsItem.getValue();
     const { batchNumber } = await syncItem.getValue();
     const labelled = Object.entries(labels).map(([id, l]) => ({ releaseId: Number(id), keeper: l.keeper, release: l.release }));
-    return { reasons: await explainShown(scorer, { release, shown, batchNumber, labels: labelled }, remote) };
+    return { reasons: await explainShown(scorer, { release, shown, batchNumber, batchSize: last?.batchSize, labels: labelled }, remote) };
   }
 
   /** What the last page scoring gave each record (the badge the user clicks shows it). */
-  private lastScores = new Map<RecordKey, ShownScore>();
+  private lastScores = new Map<RecordKey, { score: ShownScore; batchSize: number }>();
 
   private noteScores(items: RecordScore[]): void {
+    const batchSize = pageBatchSize(items.filter((i) => i.label === undefined).length);
     for (const i of items) {
       const key = recordKey(i);
       this.lastScores.delete(key);
-      this.lastScores.set(key, { strategy: i.strategy, mean: i.mean, uncertainty: i.uncertainty, aleatoric: i.aleatoric });
+      this.lastScores.set(key, { score: { strategy: i.strategy, mean: i.mean, uncertainty: i.uncertainty, aleatoric: i.aleatoric }, batchSize });
     }
     while (this.lastScores.size > RECENT_LIMIT) this.lastScores.delete(this.lastScores.keys().next().value!);
   }

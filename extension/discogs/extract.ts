@@ -439,6 +439,13 @@ export function extractPage(doc: Document, url: string, options: ExtractOptions 
 
   const skipId = header?.record.releaseId ?? page.releaseId;
   const rows = extractRows(doc, page, baseUrl, skipId, options);
+  if (page.kind === 'artist') {
+    // Discography rows name no artist (except appearances, which link theirs): the page's artist is theirs.
+    const name = cleanArtistName(normText(doc.querySelector(RELEASE_PAGE.heading)?.textContent));
+    for (const row of rows) {
+      if (!row.record.release.artists?.length && name) row.record.release.artists = [name];
+    }
+  }
   if (page.kind === 'master') {
     // Version rows show no artist and no master link: both are the page's.
     const heading = doc.querySelector(RELEASE_PAGE.heading);

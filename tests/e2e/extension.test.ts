@@ -153,6 +153,41 @@ describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
     await page.close();
   });
 
+  test('an artist discography: every row badged, the master-only row too, and its "Why shown?" states its numbers', async () => {
+    const page = await ext.context.newPage();
+    await page.goto(FIXTURE_PAGES['artist.html']);
+    const rows = page.locator('table[class^="releases_"] tbody tr');
+    const count = await rows.count();
+    expect(count).toBe(3);
+    await page.waitForFunction((n) => document.querySelectorAll('[data-keepers-badge]').length >= n, count, { timeout: 30_000 });
+    expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.querySelectorAll('td[class*="skittles_"] [data-keepers-badge]').length))).toEqual([1, 1, 1]);
+
+    const master = page.locator('[data-keepers-badge][data-master-id="500001"]');
+    expect(await master.getAttribute('data-release-id')).toBe('');
+    expect(['exploit', 'explore']).toContain(await master.getAttribute('data-strategy'));
+    const mean = Number(await master.getAttribute('data-mean'));
+    expect(mean).toBeGreaterThan(0);
+    expect(mean).toBeLessThan(1);
+    expect(Number(await master.getAttribute('data-uncertainty'))).toBeGreaterThan(0);
+    // No label buttons on a master: the badge says why.
+    expect(await master.locator('button[data-keepers-label-button]').count()).toBe(0);
+    expect(await master.locator('.badge').getAttribute('title')).toMatch(/Open a version to label it/);
+    expect(await page.locator('[data-keepers-badge][data-release-id="1000010"] button[data-keepers-label-button]').count()).toBe(2);
+
+    await page.screenshot({ path: screenshotPath('artist-masters.png') });
+
+    await master.locator('[data-keepers-why]').click();
+    const dialog = master.locator('[role="dialog"]');
+    await dialog.locator('li').first().waitFor({ timeout: 30_000 });
+    const reasons = await dialog.locator('li').allTextContents();
+    const shown = await master.locator('.prob').textContent();
+    expect(reasons.find((r) => r.includes('predicted keep chance'))).toContain(`predicted keep chance ${shown} points`);
+    // Computed from the row's metadata: the label the row shows is one of the features weighed.
+    expect(reasons.join('\n')).toMatch(/Halcyon Records|Nova Lines|1990s|Afterglow|labelled/);
+    await page.screenshot({ path: screenshotPath('artist-master-why-shown.png') });
+    await page.close();
+  });
+
   test('the content script keeps working after in-page navigation (pushState + new rows)', async () => {
     const page = await ext.context.newPage();
     await page.goto(MARKETPLACE);

@@ -90,6 +90,10 @@ describe('local scorer and explanations', () => {
     // The Monte-Carlo reason of an explore pick states the same numbers.
     const spread = reasons.find((r) => r.kind === 'uncertainty' && r.text.startsWith("The model's passes disagree"))!;
     expect(spread.text).toContain(stated(shown));
+    // On a page of 5 the schedule line counts that page's picks (3 of 5 at batch 3), not a popup batch of 20.
+    const small = explainLocally(scorer, { release: target, shown, batchNumber: 3, batchSize: 5, labels: [] });
+    expect(small.find((r) => r.kind === 'schedule')?.text).toMatch(/after 3 batches, 3 of 5 picks \(\d+%\)/);
+    expect(schedule.text).toMatch(/of 20 picks/);
     // Whatever the badge shows is what is stated (a recomputation could round to the same numbers by chance).
     const odd: ShownScore = { strategy: 'explore', mean: 0.12, uncertainty: 0.06, aleatoric: 0.1 };
     const oddReasons = explainLocally(scorer, { release: target, shown: odd, batchNumber: 3, labels: [] });

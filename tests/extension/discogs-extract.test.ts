@@ -112,11 +112,21 @@ describe('extractors on fixture pages', () => {
     expect(rows.map((r) => r.placement.element.className)).toEqual(rows.map(() => expect.stringContaining('skittles_')));
     expect(rows[1]?.record.release).toMatchObject({ title: 'First Light EP', year: 1992, formats: [{ name: '12"', qty: 1, descriptions: ['EP'] }] });
     // The master row: no release id, its master id, and the metadata the row shows (no id in the release).
+    // The artist is the page's (the rows name none).
     expect(rows[0]?.record).toEqual({
       releaseId: null,
       masterId: 500001,
-      release: { title: 'Afterglow', labels: [{ name: 'Halcyon Records', catno: null }], year: 1994 },
+      release: { title: 'Afterglow', artists: ['Nova Lines'], labels: [{ name: 'Halcyon Records', catno: null }], year: 1994 },
     });
+    expect(rows.map((r) => r.record.release.artists)).toEqual([['Nova Lines'], ['Nova Lines'], ['Nova Lines']]);
+    // An appearance row links its own artist and keeps it.
+    const dom = loadFixture('artist.html');
+    const doc = dom.window.document;
+    const guest = doc.createElement('a');
+    guest.href = '/artist/200009-Sable-Field';
+    guest.textContent = 'Sable Field';
+    doc.querySelectorAll('td[class^="title_"]')[2]!.prepend(guest);
+    expect(extractPage(doc, FIXTURE_PAGES['artist.html']).rows.map((r) => r.record.release.artists)).toEqual([['Nova Lines'], ['Nova Lines'], ['Sable Field']]);
   });
 
   it('master links are rows only where pages list masters: not the "all versions" link of a release page', () => {
