@@ -24,6 +24,9 @@ export const USAGE = `Usage: keepers <command> [options]     (in a checkout: npx
   import FILE [--as-keepers] [--kind collection|wantlist] [--format ${IMPORT_FORMATS.join('|')}] [--user NAME]
                         import a Discogs collection CSV export, Discogs API JSON or the releases data dump
                         (resumable: run the same command again after an interruption)
+                        --kind puts every record in that list, even when the file names one (a CSV
+                        export with a CollectionFolder column is otherwise the collection)
+                        --user: only that user's lines (keepers-jsonl and pool lines in API JSON)
   train [--epochs N] [--seed N]
                         retrain from all labels; promoted only if not worse on held-out labels
   enrich [--limit N]    fill in genres/styles of records lacking them from the Discogs API (60 requests/min;
@@ -148,7 +151,7 @@ async function importCommand(args: string[]): Promise<void> {
     options: { 'as-keepers': { type: 'boolean' }, kind: { type: 'string' }, format: { type: 'string' }, user: { type: 'string' } },
   });
   const file = positionals[0];
-  if (!file || positionals.length > 1) fail('usage: keepers import FILE [--as-keepers] [--kind collection|wantlist] [--format FORMAT]');
+  if (!file || positionals.length > 1) fail('usage: keepers import FILE [--as-keepers] [--kind collection|wantlist] [--format FORMAT] [--user NAME]');
   const kind = values.kind;
   if (kind !== undefined && kind !== 'collection' && kind !== 'wantlist') fail(`--kind must be collection or wantlist, got ${kind}`);
   const format = values.format as ImportFormat | undefined;
@@ -156,12 +159,14 @@ async function importCommand(args: string[]): Promise<void> {
   if (!existsSync(file)) fail(`cannot read ${file}: no such file`);
   const dbFile = defaultDbFile();
   const ok = await withDb(async (db) => {
-    const sink = await createImportSink(db, file, { asKeepers: values['as-keepers'], kind });
+    const sink = await createImportSink(db, file, { asKeepers: values['as-keepers'], kind, user: values.user, format });
     try {
       const result = await importFile(file, sink, { format, user: values.user, onProgress: createProgressBar(process.stderr, path.basename(file)) });
-      await sink.finish('done', { format: result.format, problems: result.problems.length });
-      for (const p of result.problems.slice(0, 20)) process.stderr.write(`${p.file}:${p.line}: ${p.message}\n`);
-      if (result.problems.length > 20) process.stderr.write(`… ${result.problems.length - 20} more problems\n`);
+      await sink.finish('done', { format: result.format, problems: result.problemCount });
+      // result.problems is capped at 1000 (plus an entry counting the rest): the count comes from problemCount.
+      const shown = result.problems.slice(0, 20);
+      for (const p of shown) process.stderr.write(`${p.file}:${p.line}: ${p.message}\n`);
+      if (result.problemCount > shown.length) process.stderr.write(`… ${result.problemCount - shown.length} more problems\n`);
       const labels = values['as-keepers'] ? ' as keeper labels' : '';
       if (result.resumedFrom > 0 && result.resumedFrom === result.records) {
         process.stdout.write(`Already imported: all ${result.records} records of ${file} are in ${dbFile}; nothing to do.\n`);
@@ -169,7 +174,7 @@ async function importCommand(args: string[]): Promise<void> {
       }
       process.stdout.write(
         `Imported ${result.records - result.resumedFrom} records${labels} from ${file} (${result.format}` +
-          `${result.resumedFrom > 0 ? `, resumed after ${result.resumedFrom}` : ''}; ${result.problems.length} problem rows skipped) into ${dbFile}\n`,
+          `${result.resumedFrom > 0 ? `, resumed after ${result.resumedFrom}` : ''}; ${result.problemCount} problem rows skipped) into ${dbFile}\n`,
       );
       return true;
     } catch (err) {

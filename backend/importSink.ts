@@ -19,15 +19,27 @@ function isoOrNull(text: string | null): string | null {
   return Number.isNaN(t) ? null : new Date(t).toISOString();
 }
 
+export interface ImportSinkOptions {
+  asKeepers?: boolean;
+  /** The list every item goes to; it wins over the list the source names (a CSV export with a folder column reads as the collection). */
+  kind?: 'collection' | 'wantlist';
+  /** The importer's `user` and `format` options: they decide which records are read, so they are part of the resume fingerprint. */
+  user?: string;
+  format?: string;
+}
+
 /**
- * `kind` names the list for items whose source does not say (a CSV export is the collection).
  * `asKeepers` turns every imported item into a keeper label (source 'import'); its clientId is derived
  * from the release and list, so importing the same file twice adds nothing.
+ * The checkpoint is keyed on the file and on every option that changes which records are read or how
+ * they are stored: resuming with another `user` must not skip the count of records another user's run committed.
  */
-export async function createImportSink(db: Db, file: string, opts: { asKeepers?: boolean; kind?: 'collection' | 'wantlist' } = {}): Promise<SqliteImportSink> {
+export async function createImportSink(db: Db, file: string, opts: ImportSinkOptions = {}): Promise<SqliteImportSink> {
   const abs = path.resolve(file);
   const st = await stat(abs);
-  const fingerprint = sha256Hex(`${abs}\n${st.size}\n${st.mtimeMs}\n${opts.asKeepers ? 'keepers' : 'records'}\n${opts.kind ?? ''}`);
+  // user and format are appended only when given, so checkpoints written before they were part of it still resume.
+  const extra = opts.user !== undefined || opts.format !== undefined ? `\nuser=${opts.user ?? ''}\nformat=${opts.format ?? ''}` : '';
+  const fingerprint = sha256Hex(`${abs}\n${st.size}\n${st.mtimeMs}\n${opts.asKeepers ? 'keepers' : 'records'}\n${opts.kind ?? ''}${extra}`);
   const now = new Date().toISOString();
   await db.write((q) =>
     q.run(
@@ -47,7 +59,7 @@ export async function createImportSink(db: Db, file: string, opts: { asKeepers?:
         const stamp = new Date().toISOString();
         await upsertReleasesIn(q, items.map((i) => i.release), 'import', stamp);
         const listed = items.flatMap((i) => {
-          const kind = i.listKind ?? opts.kind ?? null;
+          const kind = opts.kind ?? i.listKind;
           return kind ? [{ releaseId: i.release.id, kind, dateAdded: i.dateAdded, rating: i.rating }] : [];
         });
         if (listed.length > 0) {
@@ -61,7 +73,7 @@ export async function createImportSink(db: Db, file: string, opts: { asKeepers?:
         }
         if (opts.asKeepers) {
           const labels = items.map((i) => ({
-            clientId: `import:${i.listKind ?? opts.kind ?? 'list'}:${i.release.id}`,
+            clientId: `import:${opts.kind ?? i.listKind ?? 'list'}:${i.release.id}`,
             releaseId: i.release.id,
             labelledAt: isoOrNull(i.dateAdded) ?? stamp,
           }));

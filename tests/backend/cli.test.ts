@@ -1,6 +1,7 @@
 // The `keepers` CLI as a user runs it: a real process on a real database file.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../helpers/data';
 import { FIXTURES, openApp, syntheticReleases, tempDir } from './helpers';
@@ -50,6 +51,51 @@ describe('keepers CLI', () => {
     const wrongKind = await keepers(['import', path.join(FIXTURES, 'collection.csv'), '--kind', 'shelf'], env);
     expect(wrongKind.code).toBe(1);
     expect(wrongKind.stderr).toMatch(/--kind must be collection or wantlist/);
+  });
+
+  it('resumes per --user: importing the same file for another user reads that user\'s records, not skipping the first run\'s count', async () => {
+    const own = { KEEPERS_DB: path.join(t.dir, 'users.sqlite') };
+    const lines = path.join(FIXTURES, '..', 'import', 'keepers.jsonl');
+    const alice = await keepers(['import', lines, '--user', 'alice'], own);
+    expect(alice.code).toBe(0);
+    expect(alice.stdout).toMatch(/Imported 2 records/);
+    const bob = await keepers(['import', lines, '--user', 'bob'], own);
+    expect(bob.stderr).not.toMatch(/keepers:/);
+    expect(bob.code).toBe(0);
+    expect(bob.stdout).toMatch(/Imported 1 records/);
+    const again = await keepers(['import', lines, '--user', 'bob'], own);
+    expect(again.stdout).toMatch(/Already imported: all 1 records/);
+    const db = await openApp(own.KEEPERS_DB);
+    const ids = await db.db.all<{ id: number }>('SELECT id FROM records ORDER BY id');
+    await db.close();
+    expect(ids.map((r) => r.id)).toEqual([501, 502, 503]);
+  });
+
+  it('counts every problem row, not only the 1,000 listed', async () => {
+    const own = { KEEPERS_DB: path.join(t.dir, 'problems.sqlite') };
+    const file = path.join(t.dir, 'many-bad.csv');
+    const header = 'Catalog#,Artist,Title,Label,Format,Rating,Released,release_id,CollectionFolder,Date Added';
+    const bad = Array.from({ length: 1005 }, (_, i) => `X${i},A,T${i},L,LP,,1990,not-a-number,Uncategorized,2020-01-01 00:00:00`);
+    writeFileSync(file, [header, 'OK1,A,Good,L,LP,,1990,9100001,Uncategorized,2020-01-01 00:00:00', ...bad, ''].join('\n'));
+    const r = await keepers(['import', file], own);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Imported 1 records .*; 1005 problem rows skipped\)/);
+    expect(r.stderr).toMatch(/many-bad\.csv:3: /);
+    expect(r.stderr).toMatch(/… 985 more problems/);
+  });
+
+  it('--kind wantlist wins over the collection a CSV export names, and help says so', async () => {
+    const own = { KEEPERS_DB: path.join(t.dir, 'kind.sqlite') };
+    const r = await keepers(['import', path.join(FIXTURES, 'collection.csv'), '--kind', 'wantlist', '--as-keepers'], own);
+    expect(r.code).toBe(0);
+    const db = await openApp(own.KEEPERS_DB);
+    const kinds = await db.db.all<{ list_kind: string; n: number }>('SELECT list_kind, count(*) AS n FROM list_items GROUP BY list_kind');
+    const labels = await db.db.all<{ client_id: string }>("SELECT client_id FROM labels WHERE source = 'import'");
+    await db.close();
+    expect(kinds).toEqual([{ list_kind: 'wantlist', n: 24 }]);
+    expect(labels.every((l) => l.client_id.startsWith('import:wantlist:'))).toBe(true);
+    const help = await keepers(['--help'], own);
+    expect(help.stdout).toMatch(/--kind puts every record in that list, even when the file names one/);
   });
 
   it('status shows the database, its contents and the model version', async () => {
