@@ -9,6 +9,7 @@ import { Db } from './db';
 import { touchDevice } from './auth';
 import { ensureBanditRow, getArtifacts, getBanditState, insertVersion, logDecision, newVersionId, setActiveVersion } from './models';
 import { latestLabelled } from './labels';
+import { NEIGHBOUR_CANDIDATES } from './reasons';
 import { ensureTf } from './training/jobs';
 import { InProcessTrainer, WorkerTrainer, type Trainer } from './training/trainer';
 import type { Release } from '../shared/schemas';
@@ -189,13 +190,25 @@ export class App {
     const state = await getBanditState(this.db);
     const artifacts = await getArtifacts(this.db, state.activeVersion!);
     if (!artifacts) throw new Error(`Active model version ${state.activeVersion} is missing.`);
-    const result = await this.trainer.online({ artifacts, batch, history, batchNumber: state.batchCount, newVersion: newVersionId(), seed: this.nextMcSeed() });
+    // The worker also embeds the labelled neighbour candidates with the new weights, so the next batch's
+    // reasons do not embed them on this thread.
+    const neighbours = (await latestLabelled(this.db, { limit: NEIGHBOUR_CANDIDATES })).map((l) => l.release);
+    const result = await this.trainer.online({
+      artifacts,
+      batch,
+      history,
+      batchNumber: state.batchCount,
+      newVersion: newVersionId(),
+      seed: this.nextMcSeed(),
+      embed: neighbours,
+    });
     await this.db.transaction(async (q) => {
       await insertVersion(q, result.artifacts, { kind: 'online', batchNumber: state.batchCount });
       await setActiveVersion(q, result.artifacts.modelVersion, { incrementBatch: true });
       await q.run('UPDATE batches SET trained_version = ? WHERE id = ?', [result.artifacts.modelVersion, batchId]);
       await logDecision(q, 'online-update', { batchId, batchNumber: state.batchCount, version: result.artifacts.modelVersion, parent: artifacts.modelVersion, losses: result.losses, ms: result.ms });
     });
+    if (result.embeddings) this.embeddings.prime(result.artifacts.modelVersion, neighbours, result.embeddings);
     this.logger.info(
       { batchId, batchNumber: state.batchCount, version: result.artifacts.modelVersion, parent: artifacts.modelVersion, finalLoss: result.losses.at(-1), ms: result.ms },
       'online update: new model version',

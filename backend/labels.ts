@@ -151,14 +151,18 @@ export async function labelsSince(q: Queries, cursor: number, limit: number): Pr
 }
 
 /** The latest label of every labelled record (labelledAt, then arrival), with the release. */
-export async function latestLabelled(q: Queries, opts: { excludeReleaseIds?: number[] } = {}): Promise<{ release: Release; keeper: boolean; labelledAt: string }[]> {
+/**
+ * The latest label of every labelled record, oldest first. `limit` keeps only the most recent ones
+ * (still oldest first), so callers that need a bounded window do not parse every labelled record.
+ */
+export async function latestLabelled(q: Queries, opts: { excludeReleaseIds?: number[]; limit?: number } = {}): Promise<{ release: Release; keeper: boolean; labelledAt: string }[]> {
   const rows = await q.all<{ release_json: string; keeper: number; labelled_at: string }>(
     `SELECT r.release_json, x.keeper, x.labelled_at FROM (
        SELECT release_id, keeper, labelled_at, id, row_number() OVER (PARTITION BY release_id ORDER BY labelled_at DESC, id DESC) AS rn FROM labels
      ) x JOIN records r ON r.id = x.release_id
      WHERE x.rn = 1 AND x.release_id NOT IN (SELECT value FROM json_each(?))
-     ORDER BY x.labelled_at, x.id`,
-    [JSON.stringify(opts.excludeReleaseIds ?? [])],
+     ORDER BY x.labelled_at DESC, x.id DESC LIMIT ?`,
+    [JSON.stringify(opts.excludeReleaseIds ?? []), opts.limit ?? -1],
   );
-  return rows.map((r) => ({ release: JSON.parse(r.release_json) as Release, keeper: r.keeper === 1, labelledAt: r.labelled_at }));
+  return rows.reverse().map((r) => ({ release: JSON.parse(r.release_json) as Release, keeper: r.keeper === 1, labelledAt: r.labelled_at }));
 }

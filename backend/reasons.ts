@@ -1,6 +1,7 @@
-// "Why shown?" reasons (DESIGN §8) through shared/explain, fed with the model's own evidence: embeddings
-// of the record and of the labelled records (nearest neighbours) and occlusion deltas (how much the
-// keep-probability changes when the artist, label, styles, … are removed).
+// "Why shown?" reasons (DESIGN §8): the wording and logic are shared/explain's (explainRecord,
+// occlusionVariants); this module only gathers the model's evidence for it: embeddings of the record and
+// of the labelled records (nearest neighbours) and occlusion deltas (how much the keep-probability changes
+// when the artist, label, styles, … are removed).
 import type { KeepersModel } from '../shared/model';
 import { predict } from '../shared/model';
 import { encodeReleases } from '../shared/features';
@@ -16,12 +17,17 @@ export interface ScoredItem {
   mean: number;
   uncertainty: number;
   aleatoric: number;
+  /** The record's L2-normalised embedding when scoring already computed it (predict withEmbedding); embedded here otherwise. */
+  embedding?: number[];
 }
 
 /** Labelled records embedded as neighbour candidates (the most recent ones): bounds the cost per batch. */
-const MAX_LABELLED = 2000;
+export const NEIGHBOUR_CANDIDATES = 2000;
 
-/** Occlusion deltas with dropout off: a deterministic score, so the deltas are not Monte-Carlo noise. */
+/**
+ * Occlusion deltas with dropout off: a deterministic score, so the deltas are not Monte-Carlo noise.
+ * The records and all their variants go through one predict call.
+ */
 function occlusions(model: KeepersModel, releases: Release[]): Occlusion[][] {
   const variants = releases.map((r) => occlusionVariants(r));
   const rows = [...releases, ...variants.flat().map((v) => v.release)];
@@ -32,7 +38,11 @@ function occlusions(model: KeepersModel, releases: Release[]): Occlusion[][] {
   );
 }
 
-/** `cache` (with the model's version) keeps the labelled records' embeddings between calls. */
+/**
+ * Reasons for each item (only the items given: the batch's picks, not the pool). `labelled` is the
+ * latest labels, oldest first; only the most recent NEIGHBOUR_CANDIDATES are used.
+ * `cache` (with the model's version) keeps the labelled records' embeddings between calls.
+ */
 export function reasonsFor(
   model: KeepersModel,
   items: ScoredItem[],
@@ -40,15 +50,16 @@ export function reasonsFor(
   cache?: { embeddings: EmbeddingCache; version: string },
 ): Reason[][] {
   if (items.length === 0) return [];
-  const recent = labelled.slice(-MAX_LABELLED);
+  const recent = labelled.slice(-NEIGHBOUR_CANDIDATES);
   const recentReleases = recent.map((l) => l.release);
   const labelledEmb = cache ? cache.embeddings.get(cache.version, model, recentReleases) : embedReleases(model, recentReleases);
-  const itemEmb = embedReleases(model, items.map((i) => i.release));
+  const unembedded = items.filter((i) => !i.embedding);
+  const computed = new Map(embedReleases(model, unembedded.map((i) => i.release)).map((e, j) => [unembedded[j]!, Array.from(e)]));
   const labelledInput = recent.map((l, i) => ({ release: l.release, keeper: l.keeper, embedding: Array.from(labelledEmb[i]!) }));
   const occ = occlusions(model, items.map((i) => i.release));
   return items.map((item, i) =>
     explainRecord({
-      target: { release: item.release, mean: item.mean, uncertainty: item.uncertainty, aleatoric: item.aleatoric, embedding: Array.from(itemEmb[i]!), strategy: item.strategy },
+      target: { release: item.release, mean: item.mean, uncertainty: item.uncertainty, aleatoric: item.aleatoric, embedding: item.embedding ?? computed.get(item)!, strategy: item.strategy },
       labelled: labelledInput,
       occlusion: occ[i],
     }),

@@ -42,26 +42,50 @@ function cacheKey(r: Release): string {
   return `${r.id}|${r.genres.join(',')}|${r.styles.join(',')}|${r.artists.join(',')}|${r.labels.map((l) => l.name).join(',')}|${r.year ?? ''}`;
 }
 
+/** Versions whose embeddings are kept: the active one and the one before it (requests still holding it). */
+const CACHED_VERSIONS = 2;
+
 /**
- * Embeddings of stored records under one model version, kept between requests: the labelled records
- * are embedded again for every batch's reasons otherwise. Cleared when the version changes; bounded.
+ * Embeddings of stored records per model version, kept between requests: the labelled records are
+ * embedded again for every batch's reasons otherwise. The training worker primes the new version with
+ * the labelled records' embeddings (`prime`), so the first batch after an online update finds them here.
+ * Bounded per version; older versions are dropped.
  */
 export class EmbeddingCache {
-  private version: string | null = null;
-  private readonly byKey = new Map<string, Float32Array>();
+  private readonly versions = new Map<string, Map<string, Float32Array>>();
 
   constructor(private readonly maxEntries = 50_000) {}
 
+  private entries(version: string): Map<string, Float32Array> {
+    let byKey = this.versions.get(version);
+    if (!byKey) {
+      byKey = new Map();
+      this.versions.set(version, byKey);
+      // Map keeps insertion order: the first key is the oldest version.
+      while (this.versions.size > CACHED_VERSIONS) this.versions.delete(this.versions.keys().next().value!);
+    }
+    return byKey;
+  }
+
+  private store(byKey: Map<string, Float32Array>, releases: Release[], embeddings: Float32Array[]): void {
+    if (byKey.size + releases.length > this.maxEntries) byKey.clear();
+    embeddings.forEach((e, i) => byKey.set(cacheKey(releases[i]!), e));
+  }
+
   get(version: string, model: KeepersModel, releases: Release[]): Float32Array[] {
-    if (version !== this.version) {
-      this.byKey.clear();
-      this.version = version;
-    }
-    const missing = releases.filter((r) => !this.byKey.has(cacheKey(r)));
-    if (missing.length > 0) {
-      if (this.byKey.size + missing.length > this.maxEntries) this.byKey.clear();
-      embedReleases(model, missing).forEach((e, i) => this.byKey.set(cacheKey(missing[i]!), e));
-    }
-    return releases.map((r) => this.byKey.get(cacheKey(r)) ?? embedReleases(model, [r])[0]!);
+    const byKey = this.entries(version);
+    const missing = releases.filter((r) => !byKey.has(cacheKey(r)));
+    if (missing.length > 0) this.store(byKey, missing, embedReleases(model, missing));
+    return releases.map((r) => byKey.get(cacheKey(r)) ?? embedReleases(model, [r])[0]!);
+  }
+
+  /** Embeddings computed elsewhere (the training worker) for `version`, row i for releases[i]. */
+  prime(version: string, releases: Release[], embeddings: Float32Array[]): void {
+    if (embeddings.length !== releases.length) throw new Error(`prime: ${embeddings.length} embeddings for ${releases.length} releases`);
+    this.store(this.entries(version), releases, embeddings);
+  }
+
+  has(version: string, release: Release): boolean {
+    return this.versions.get(version)?.has(cacheKey(release)) ?? false;
   }
 }

@@ -6,7 +6,7 @@ import type { App } from './app';
 import { getBanditState, logDecision } from './models';
 import { sampleUnlabelled } from './records';
 import { predictReleases } from './scoring';
-import { reasonsFor, type Reason } from './reasons';
+import { NEIGHBOUR_CANDIDATES, reasonsFor, type Reason } from './reasons';
 import { latestLabelled } from './labels';
 
 export const POLICIES = ['seed'] as const;
@@ -39,8 +39,25 @@ function quantiles(xs: number[]): { min: number; p25: number; median: number; p7
   return { min: at(0), p25: at(0.25), median: at(0.5), p75: at(0.75), max: at(1) };
 }
 
+/** Milliseconds per phase of one selectBatch, for its log line and the benchmark. */
+export interface SelectPhases {
+  sample: number;
+  score: number;
+  policy: number;
+  labelled: number;
+  reasons: number;
+  store: number;
+}
+
 export async function selectBatch(app: App, deviceId: number | null, opts: { poolSize: number; batchSize: number; policy?: Policy }): Promise<BatchResult> {
-  const started = Date.now();
+  const started = performance.now();
+  let lapStart = started;
+  const lap = () => {
+    const now = performance.now();
+    const ms = Math.round(now - lapStart);
+    lapStart = now;
+    return ms;
+  };
   const state = await getBanditState(app.db);
   const policy = opts.policy ?? (state.policy as Policy);
   const { version, model } = await app.activeModel();
@@ -48,19 +65,33 @@ export async function selectBatch(app: App, deviceId: number | null, opts: { poo
   if (pool.length === 0) {
     throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'No unlabelled records to choose from: import your Discogs collection export (`npx keepers import FILE`) or browse Discogs with the extension.' });
   }
-  const predictions = predictReleases(model, pool, { seed: app.nextMcSeed() });
+  const sample = lap();
+  // The embeddings come from the same encoder pass as the scores; the picks' reasons reuse them.
+  const predictions = predictReleases(model, pool, { seed: app.nextMcSeed(), withEmbedding: true });
+  const score = lap();
   const batchNumber = state.batchCount;
   const selection = seedPolicy(predictions, { batchNumber, batchSize: opts.batchSize });
   const byId = new Map(pool.map((r) => [r.id, r]));
   const predById = new Map(predictions.map((p) => [p.releaseId, p]));
-  const labelled = await latestLabelled(app.db);
+  const policyMs = lap();
+  const labelled = await latestLabelled(app.db, { limit: NEIGHBOUR_CANDIDATES });
+  const labelledMs = lap();
   const aleatoric = (id: number) => predById.get(id)?.aleatoric ?? 0;
+  // Reasons only for the picks, not the pool.
   const reasons = reasonsFor(
     model,
-    selection.items.map((it) => ({ release: byId.get(it.releaseId)!, strategy: it.strategy, mean: it.mean, uncertainty: it.uncertainty, aleatoric: aleatoric(it.releaseId) })),
+    selection.items.map((it) => ({
+      release: byId.get(it.releaseId)!,
+      strategy: it.strategy,
+      mean: it.mean,
+      uncertainty: it.uncertainty,
+      aleatoric: aleatoric(it.releaseId),
+      embedding: predById.get(it.releaseId)?.embedding,
+    })),
     labelled,
     { embeddings: app.embeddings, version },
   );
+  const reasonsMs = lap();
   const items: BatchItem[] = selection.items.map((it, i) => ({ ...it, aleatoric: aleatoric(it.releaseId), reasons: reasons[i]! }));
   const exploreCount = items.filter((i) => i.strategy === 'explore').length;
   const now = new Date().toISOString();
@@ -83,6 +114,7 @@ export async function selectBatch(app: App, deviceId: number | null, opts: { poo
     await logDecision(q, 'batch', { batchId: lastID, batchNumber, policy, modelVersion: version, exploreRate: selection.exploreRate, explore: exploreCount, exploit: items.length - exploreCount });
     return lastID;
   });
+  const phases: SelectPhases = { sample, score, policy: policyMs, labelled: labelledMs, reasons: reasonsMs, store: lap() };
 
   const scores = items.map((i) => i.score);
   app.logger.info(
@@ -97,7 +129,8 @@ export async function selectBatch(app: App, deviceId: number | null, opts: { poo
       score: quantiles(scores),
       poolMean: quantiles(predictions.map((p) => p.mean)),
       poolUncertainty: quantiles(predictions.map((p) => p.uncertainty)),
-      ms: Date.now() - started,
+      ms: Math.round(performance.now() - started),
+      phases,
     },
     'selected batch',
   );

@@ -1,7 +1,8 @@
 // Backend benchmark: `node --import tsx backend/bench/run.ts [--records N]`.
 // Measures, on a fresh SQLite file in a temp dir: chunked record upserts, pool sampling against
 // ORDER BY RANDOM(), batch selection (pool 1000, 30 MC passes, reasons), label submission, and the
-// online update in the worker with the event loop's longest pause meanwhile.
+// online update in the worker with the event loop's longest pause meanwhile. Selection prints its phases
+// (from its log line) and the median over the batches (batch 0 runs on a cold embedding cache).
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,7 +10,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { App } from '../app';
 import { upsertReleases, sampleUnlabelled } from '../records';
-import { selectBatch } from '../selection';
+import { selectBatch, type SelectPhases } from '../selection';
 import { submitLabels } from '../labels';
 import { mulberry32 } from '../lib/random';
 import type { Release } from '../../shared/schemas';
@@ -48,7 +49,16 @@ function release(id: number, rand: () => number): Release {
 const ms = (t: number) => `${(performance.now() - t).toFixed(0)} ms`;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'keepers-bench-'));
 try {
-  const app = await App.create({ dbFile: path.join(dir, 'bench.sqlite'), logger: pino({ level: 'warn' }), trainer: 'worker', seed: 1 });
+  // The 'selected batch' log lines carry the phase timings; everything else below warn is dropped.
+  const phases: (SelectPhases & { ms: number })[] = [];
+  const logStream = {
+    write(line: string) {
+      const entry = JSON.parse(line) as { level: number; msg: string; phases?: SelectPhases; ms?: number };
+      if (entry.msg === 'selected batch' && entry.phases) phases.push({ ...entry.phases, ms: entry.ms ?? NaN });
+      else if (entry.level >= 40) process.stderr.write(line);
+    },
+  };
+  const app = await App.create({ dbFile: path.join(dir, 'bench.sqlite'), logger: pino({ level: 'info' }, logStream), trainer: 'worker', seed: 1 });
   const rand = mulberry32(7);
   let t = performance.now();
   for (let start = 1; start <= total; start += 10_000) {
@@ -82,8 +92,15 @@ try {
     t = performance.now();
     await app.scheduleOnlineUpdates(res.completedBatchIds);
     clearInterval(probe);
+    console.log(`batch ${batch.batchNumber}: phases ${JSON.stringify(phases.at(-1))}`);
     console.log(`batch ${batch.batchNumber}: select ${select} | submit 20 labels ${submit} | online update ${ms(t)} (worker; longest event-loop pause ${longest.toFixed(0)} ms)`);
   }
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  };
+  const keys = ['ms', 'sample', 'score', 'policy', 'labelled', 'reasons', 'store'] as const;
+  console.log(`selectBatch medians over ${phases.length} batches (ms): ${keys.map((k) => `${k === 'ms' ? 'total' : k} ${median(phases.map((p) => p[k]))}`).join(', ')}`);
   await app.close();
 } finally {
   rmSync(dir, { recursive: true, force: true });

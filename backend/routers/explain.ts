@@ -5,7 +5,7 @@ import { authedProcedure, router } from '../trpc';
 import { releasesByIds } from '../records';
 import { latestLabelled } from '../labels';
 import { predictReleases } from '../scoring';
-import { reasonsFor } from '../reasons';
+import { NEIGHBOUR_CANDIDATES, reasonsFor } from '../reasons';
 
 export const explainRouter = router({
   /** "Why shown?" for a stored record, or for `record` as seen on a page (scored, not stored). */
@@ -19,17 +19,17 @@ export const explainRouter = router({
       const release = input.record ?? stored;
       if (!release) throw new TRPCError({ code: 'NOT_FOUND', message: `Unknown release id ${input.releaseId}: send the record to explain it.` });
       const { version, model } = await ctx.app.activeModel();
-      const [pred] = predictReleases(model, [release], { seed: 0 });
+      const [pred] = predictReleases(model, [release], { seed: 0, withEmbedding: true });
       // If an open batch picked this record, say why it was picked.
       const pick = await ctx.app.db.get<{ selection_strategy: 'exploit' | 'explore' }>(
         `SELECT t.selection_strategy FROM training_instances t JOIN batches b ON b.id = t.batch_id
          WHERE t.release_id = ? AND b.completed_at IS NULL ORDER BY t.id DESC LIMIT 1`,
         [input.releaseId],
       );
-      const labelled = await latestLabelled(ctx.app.db);
+      const labelled = await latestLabelled(ctx.app.db, { limit: NEIGHBOUR_CANDIDATES });
       const [reasons] = reasonsFor(
         model,
-        [{ release, mean: pred!.mean, uncertainty: pred!.uncertainty, aleatoric: pred!.aleatoric, strategy: pick?.selection_strategy ?? 'none' }],
+        [{ release, mean: pred!.mean, uncertainty: pred!.uncertainty, aleatoric: pred!.aleatoric, embedding: pred!.embedding, strategy: pick?.selection_strategy ?? 'none' }],
         labelled,
         { embeddings: ctx.app.embeddings, version },
       );

@@ -7,6 +7,7 @@ import { encodeReleases } from '../../shared/features';
 import { onlineUpdate } from '../../shared/bandit';
 import { evaluate, type Evaluation } from './evaluate';
 import { mulberry32, shuffleInPlace } from '../lib/random';
+import { embedReleases } from '../scoring';
 
 export interface LabelledRelease {
   release: Release;
@@ -28,6 +29,8 @@ export interface OnlineJob {
   batchNumber: number;
   newVersion: string;
   seed: number;
+  /** Records to embed with the new version (the labelled neighbour candidates), off the server's thread. */
+  embed?: Release[];
 }
 
 export interface FullJob {
@@ -57,6 +60,8 @@ export interface OnlineResult {
   artifacts: ModelArtifacts;
   losses: number[];
   ms: number;
+  /** Row i: the new version's L2-normalised embedding of job.embed[i]. */
+  embeddings?: Float32Array[];
 }
 
 export interface FullResult {
@@ -98,7 +103,8 @@ export async function runOnline(job: OnlineJob): Promise<OnlineResult> {
       trainMs: update.ms,
     };
     const artifacts = await saveArtifacts(model, { modelVersion: job.newVersion, parentVersion: job.artifacts.modelVersion, metrics: finite(metrics) });
-    return { kind: 'online', artifacts, losses: update.losses, ms: Date.now() - started };
+    const embeddings = job.embed ? embedReleases(model, job.embed) : undefined;
+    return { kind: 'online', artifacts, losses: update.losses, ms: Date.now() - started, embeddings };
   } finally {
     model.dispose();
   }
