@@ -32,11 +32,6 @@ export function unitDistance(a: Float32Array, b: Float32Array): number {
   return Math.sqrt(Math.max(0, 2 - 2 * dot(a, b)));
 }
 
-export function describeRelease(r: Release): string {
-  const artist = r.artists[0];
-  return artist ? `${artist} – ${r.title}` : r.title;
-}
-
 /** Changes when enrichment or a page fills in what the features read most (genres, styles, names). */
 function cacheKey(r: Release): string {
   return `${r.id}|${r.genres.join(',')}|${r.styles.join(',')}|${r.artists.join(',')}|${r.labels.map((l) => l.name).join(',')}|${r.year ?? ''}`;

@@ -3,7 +3,8 @@ import { TRPCError } from '@trpc/server';
 import { authedProcedure, router } from '../trpc';
 import { releasesByIds, sampleUnlabelled } from '../records';
 import { latestLabelled } from '../labels';
-import { describeRelease, embedReleases, unitDistance } from '../scoring';
+import { embedReleases, unitDistance } from '../scoring';
+import { recordName } from '../../shared/explain';
 
 /** Records searched besides the labelled ones: a random sample, so the cost stays bounded on big catalogues. */
 const UNLABELLED_SAMPLE = 3000;
@@ -34,7 +35,7 @@ export const similarRouter = router({
         releaseId: target.id,
         modelVersion: version,
         searched: candidates.length,
-        neighbours: ranked.map((n) => ({ releaseId: n.release.id, title: describeRelease(n.release), distance: n.distance, keeper: label.get(n.release.id) ?? null })),
+        neighbours: ranked.map((n) => ({ releaseId: n.release.id, title: recordName(n.release), distance: n.distance, keeper: label.get(n.release.id) ?? null })),
       };
     }),
 });

@@ -8,7 +8,9 @@ import { upsertReleases } from '../../backend/records';
 import { reasonsFor } from '../../backend/reasons';
 import { embedReleases } from '../../backend/scoring';
 import { getBanditState } from '../../backend/models';
-import { openApp, syntheticReleases, tempDir } from './helpers';
+import { createPairingCode, redeemPairingCode } from '../../backend/auth';
+import { recordName } from '../../shared/explain';
+import { callerFor, openApp, syntheticReleases, tempDir } from './helpers';
 
 const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString();
 
@@ -90,6 +92,26 @@ describe('batch reasons', () => {
       const recent = await latestLabelled(app.db, { limit: 3 });
       expect(recent).toEqual(all.slice(-3));
       expect(recent.at(-1)).toMatchObject({ keeper: true, release: { id: releases[0]!.id } });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('similar.records names neighbours the way the reasons do (shared/explain recordName: every artist, then the title)', async () => {
+    const app = await openApp(path.join(t.dir, 'names.sqlite'), { autoTrain: false });
+    try {
+      const releases = syntheticReleases(12, 400_000);
+      const duo = { ...releases[3]!, artists: ['Mara Quell', 'Orbital Tides'], title: 'Two Hands' };
+      const untitled = { ...releases[4]!, title: '' };
+      await upsertReleases(app.db, [...releases.slice(0, 3), duo, untitled, ...releases.slice(5)], 'page');
+      const { code } = await createPairingCode(app.db);
+      const { token } = await redeemPairingCode(app.db, code, 'test');
+      const api = await callerFor(app, token);
+      const similar = await api.similar.records({ releaseId: releases[0]!.id, k: 20 });
+      const title = (id: number) => similar.neighbours.find((n) => n.releaseId === id)?.title;
+      expect(title(duo.id)).toBe('Mara Quell, Orbital Tides – Two Hands');
+      expect(title(untitled.id)).toBe(recordName(untitled));
+      expect(title(untitled.id)).toMatch(new RegExp(`release ${untitled.id}$`));
     } finally {
       await app.close();
     }
