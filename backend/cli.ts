@@ -16,17 +16,21 @@ import { configFile, discogsToken, enrichRecords } from './enrich';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+const IMPORT_HELP = `  import FILE [--as-keepers] [--kind collection|wantlist] [--format ${IMPORT_FORMATS.join('|')}] [--user NAME]
+                        import a Discogs collection CSV export, Discogs API JSON or the releases data dump
+                        (resumable: run the same command again after an interruption)
+                        --as-keepers: every imported record becomes a keeper label (warm start)
+                        --kind puts every record in that list, even when the file names one (a CSV
+                        export with a CollectionFolder column is otherwise the collection)
+                        --format: skip detection
+                        --user: only that user's lines (keepers-jsonl and pool lines in API JSON)`;
+
 export const USAGE = `Usage: keepers <command> [options]     (in a checkout: npx keepers …)
 
   start                 build the extension (npx wxt build), then serve; prints the next steps
   serve                 serve the API at http://HOST:PORT/trpc (HOST 127.0.0.1, PORT 8787)
   pair                  print a one-time pairing code (valid ${PAIRING_CODE_TTL_MS / 60000} min) for the extension's options page
-  import FILE [--as-keepers] [--kind collection|wantlist] [--format ${IMPORT_FORMATS.join('|')}] [--user NAME]
-                        import a Discogs collection CSV export, Discogs API JSON or the releases data dump
-                        (resumable: run the same command again after an interruption)
-                        --kind puts every record in that list, even when the file names one (a CSV
-                        export with a CollectionFolder column is otherwise the collection)
-                        --user: only that user's lines (keepers-jsonl and pool lines in API JSON)
+${IMPORT_HELP}
   train [--epochs N] [--seed N]
                         retrain from all labels; promoted only if not worse on held-out labels
   enrich [--limit N]    fill in genres/styles of records lacking them from the Discogs API (60 requests/min;
@@ -148,8 +152,12 @@ async function importCommand(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { 'as-keepers': { type: 'boolean' }, kind: { type: 'string' }, format: { type: 'string' }, user: { type: 'string' } },
+    options: { 'as-keepers': { type: 'boolean' }, kind: { type: 'string' }, format: { type: 'string' }, user: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
+  if (values.help) {
+    process.stdout.write(`Usage: keepers import FILE [options]\n\n${IMPORT_HELP}\n`);
+    return;
+  }
   const file = positionals[0];
   if (!file || positionals.length > 1) fail('usage: keepers import FILE [--as-keepers] [--kind collection|wantlist] [--format FORMAT] [--user NAME]');
   const kind = values.kind;

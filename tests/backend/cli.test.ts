@@ -94,7 +94,9 @@ describe('keepers CLI', () => {
     await db.close();
     expect(kinds).toEqual([{ list_kind: 'wantlist', n: 24 }]);
     expect(labels.every((l) => l.client_id.startsWith('import:wantlist:'))).toBe(true);
-    const help = await keepers(['--help'], own);
+    const help = await keepers(['import', '--help'], own);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: keepers import FILE/);
     expect(help.stdout).toMatch(/--kind puts every record in that list, even when the file names one/);
   });
 
