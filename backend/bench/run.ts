@@ -12,7 +12,7 @@ import { App } from '../app';
 import { upsertReleases, sampleUnlabelled } from '../records';
 import { selectBatch, type SelectPhases } from '../selection';
 import { submitLabels } from '../labels';
-import { mulberry32 } from '../lib/random';
+import { mulberry32 } from '../../shared/random';
 import type { Release } from '../../shared/schemas';
 
 const { values } = parseArgs({ options: { records: { type: 'string', default: '100000' }, batches: { type: 'string', default: '3' } } });

@@ -6,7 +6,7 @@ import { initTf, loadArtifacts, saveArtifacts, predict, KeepersModel as Model, t
 import { encodeReleases } from '../../shared/features';
 import { onlineUpdate } from '../../shared/bandit';
 import { evaluate, type Evaluation } from './evaluate';
-import { mulberry32, shuffleInPlace } from '../lib/random';
+import { mulberry32, shuffleInPlace } from '../../shared/random';
 import { embedReleases } from '../scoring';
 
 export interface LabelledRelease {

@@ -1,7 +1,7 @@
 // Keeper / not-keeper buttons on each badge: the label shows at once and goes to the background's queue.
 import { recordKey } from '../core/recordKey';
 import type { KeepersBadge } from './badge';
-import type { ContentFeature, FeatureContext } from './types';
+import { perBadgeAddon, type FeatureContext } from './types';
 
 function syncButtons(badge: KeepersBadge): void {
   for (const button of Array.from(badge.root.querySelectorAll('button[data-keepers-label-button]'))) {
@@ -58,16 +58,4 @@ function decorate(badge: KeepersBadge, ctx: FeatureContext): void {
   syncButtons(badge);
 }
 
-export const labelButtons: ContentFeature = {
-  id: 'label-buttons',
-  stage: 'addon',
-  apply(badges, ctx) {
-    for (const badge of badges) {
-      try {
-        decorate(badge, ctx);
-      } catch (error) {
-        ctx.report('label-buttons', error);
-      }
-    }
-  },
-};
+export const labelButtons = perBadgeAddon('label-buttons', decorate);

@@ -34,3 +34,23 @@ export interface ScoredTarget {
 export type ContentFeature =
   | { id: string; stage: 'badge'; apply(targets: ScoredTarget[], ctx: FeatureContext): KeepersBadge[] }
   | { id: string; stage: 'addon'; apply(badges: KeepersBadge[], ctx: FeatureContext): void };
+
+/**
+ * An 'addon' feature that decorates each badge on its own: one badge that fails (a node the page
+ * just replaced) is reported and the others are still decorated.
+ */
+export function perBadgeAddon(id: string, decorate: (badge: KeepersBadge, ctx: FeatureContext) => void): ContentFeature {
+  return {
+    id,
+    stage: 'addon',
+    apply(badges, ctx) {
+      for (const badge of badges) {
+        try {
+          decorate(badge, ctx);
+        } catch (error) {
+          ctx.report(id, error);
+        }
+      }
+    },
+  };
+}

@@ -1,7 +1,7 @@
 // "Why shown?": a popover on each badge with the reasons the background computes from the model.
 import type { Reason } from '../core/messaging';
 import type { KeepersBadge } from './badge';
-import type { ContentFeature, FeatureContext } from './types';
+import { perBadgeAddon, type FeatureContext } from './types';
 
 let popoverCounter = 0;
 
@@ -110,16 +110,4 @@ function decorate(badge: KeepersBadge, ctx: FeatureContext): void {
   badge.root.append(popover);
 }
 
-export const whyShown: ContentFeature = {
-  id: 'why-shown',
-  stage: 'addon',
-  apply(badges, ctx) {
-    for (const badge of badges) {
-      try {
-        decorate(badge, ctx);
-      } catch (error) {
-        ctx.report('why-shown', error);
-      }
-    }
-  },
-};
+export const whyShown = perBadgeAddon('why-shown', decorate);

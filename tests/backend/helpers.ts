@@ -11,7 +11,7 @@ import { App, type AppOptions } from '../../backend/app';
 import { startServer, type RunningServer } from '../../backend/server';
 import { createCallerFactory, createContextForToken } from '../../backend/trpc';
 import { createPairingCode } from '../../backend/auth';
-import { mulberry32 } from '../../backend/lib/random';
+import { mulberry32 } from '../../shared/random';
 import type { Release } from '../../shared/schemas';
 
 export const FIXTURES = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../fixtures/backend');

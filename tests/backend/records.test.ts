@@ -7,7 +7,7 @@ import { createPairingCode } from '../../backend/auth';
 import { sampleUnlabelled, mergeRelease } from '../../backend/records';
 import { createImportSink } from '../../backend/importSink';
 import { importFile } from '../../backend/import';
-import { mulberry32 } from '../../backend/lib/random';
+import { mulberry32 } from '../../shared/random';
 import { callerFor, errorOf, FIXTURES, openApp, syntheticReleases, tempDir } from './helpers';
 
 describe('records, labels and import', () => {

@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EXPLORATION_DEFAULTS, explorationRate, exploreCount, selectBatch, type Candidate } from '../../shared/bandit/select';
 import { SelectionItemSchema } from '../../shared/schemas';
-
-/** A small deterministic generator so candidate pools are reproducible. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../shared/random';
 
 function pool(n: number, seed = 1): Candidate[] {
   const rand = mulberry32(seed);

@@ -7,6 +7,7 @@
 // A pick counts as `exploit` when it is also among the top picks by posterior mean, else `explore`.
 import { HAND_DIM } from '../handFeatures';
 import { createRng, deriveSeed, gaussian } from '../rng';
+import { argmaxUnchosen } from './argmax';
 import { topIndices, type Policy, type PolicyFactory } from '../policy';
 
 // v picked from {0.03, 0.1, 0.3} on two canonical users (tylergaw, jayjonesdev): smaller explores enough here.
@@ -62,16 +63,7 @@ export function createLinTsPolicyWith(params: { lambda: number; v: number }): Po
           }
           for (let j = 0; j < d; j++) noise[j] = (b[j] as number) + v * (noise[j] as number);
           const sample = times(noise);
-          let best = -1;
-          let bestScore = -Infinity;
-          xs.forEach((x, pos) => {
-            if (chosen.has(pos)) return;
-            const s = dot(sample, x);
-            if (s > bestScore) {
-              bestScore = s;
-              best = pos;
-            }
-          });
+          const best = argmaxUnchosen(xs.length, chosen, (pos) => dot(sample, xs[pos] as Int32Array));
           chosen.add(best);
           picks.push({ index: candidates[best] as number, strategy: greedyTop.has(best) ? 'exploit' : 'explore' });
         }

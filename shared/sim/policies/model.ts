@@ -6,6 +6,7 @@ import { encodeReleases, sliceEncoded, type EncodedReleases } from '../../featur
 import { KeepersModel, predict, initTf, type KeepersConfig, type Prediction } from '../../model';
 import { selectBatch, onlineUpdate, type LabelledRelease, type SelectedItem } from '../../bandit';
 import { createRng, deriveSeed, gaussian } from '../rng';
+import { argmaxUnchosen } from './argmax';
 import { topIndices, type LabelledIndex, type Policy, type PolicyFactory, type PolicyOptions, type SimWorld } from '../policy';
 
 let backend: string | null = null;
@@ -204,16 +205,7 @@ export const createNeuralLinearPolicy: PolicyFactory = async (world, seed, opts)
         for (let i = 0; i < n; i++) z[i] = gaussian(rng);
         const dz = solveUpper(l, n, z);
         const sample = theta.map((t, i) => t + v * dz[i]!);
-        let best = -1;
-        let bestScore = -Infinity;
-        phi.forEach((x, pos) => {
-          if (chosen.has(pos)) return;
-          const s = dot(sample, x);
-          if (s > bestScore) {
-            bestScore = s;
-            best = pos;
-          }
-        });
+        const best = argmaxUnchosen(phi.length, chosen, (pos) => dot(sample, phi[pos]!));
         chosen.add(best);
         picks.push({ index: candidates[best]!, strategy: greedyTop.has(best) ? 'exploit' : 'explore' });
       }
