@@ -3,3 +3,4 @@
 export * from './select';
 export * from './triplets';
 export * from './online';
+export * from './learner';

@@ -5,6 +5,7 @@ import { NAME_LENGTH, encodeNameInto } from './chars';
 import { NUMERIC_COUNT, encodeNumericInto } from './numeric';
 import { encodeTermsInto, genreId, styleId } from './taxonomy';
 import type { FeatureRelease } from './types';
+import { identityKeys, type IdentityKeys } from './identity';
 
 export const FEATURE_SCHEMA_VERSION = 1;
 export { CHAR_VOCAB_SIZE, NAME_LENGTH, normaliseName, CHAR_HASH_BUCKETS } from './chars';
@@ -24,6 +25,7 @@ export {
   taxonomyKey,
 } from './taxonomy';
 export type { FeatureRelease } from './types';
+export { identityKeys, hashKey, eraOf, IDENTITY_GROUPS, type IdentityKeys, type IdentityGroup } from './identity';
 
 /** Genre / style ids kept per record (Discogs lists up to ~4 genres; 98% of real records have ≤ 8 styles). */
 export const MAX_GENRES = 4;
@@ -37,7 +39,12 @@ export interface EncodedReleases {
   genreIds: Int32Array; // [count * MAX_GENRES], 0 = padding, 1 = out of vocabulary, 2.. = GENRES[id - 2]
   styleIds: Int32Array; // [count * MAX_STYLES], 0 = padding, 1 = out of vocabulary, 2.. = STYLES[id - 2]
   numeric: Float32Array; // [count * NUMERIC_FEATURES.length]
+  /** Hashed identity keys per record (artist, label, genres, styles, era): the Bayesian head's sparse features. */
+  identity: IdentityKeys[];
 }
+
+const NO_KEYS = new Int32Array(0);
+const NO_IDENTITY: IdentityKeys = Object.freeze({ artist: NO_KEYS, label: NO_KEYS, genre: NO_KEYS, style: NO_KEYS, era: NO_KEYS });
 
 export function emptyEncoded(count: number): EncodedReleases {
   return {
@@ -48,6 +55,7 @@ export function emptyEncoded(count: number): EncodedReleases {
     genreIds: new Int32Array(count * MAX_GENRES),
     styleIds: new Int32Array(count * MAX_STYLES),
     numeric: new Float32Array(count * NUMERIC_COUNT),
+    identity: new Array<IdentityKeys>(count).fill(NO_IDENTITY),
   };
 }
 
@@ -63,6 +71,7 @@ export function encodeReleases(releases: readonly FeatureRelease[]): EncodedRele
     encodeTermsInto(r.genres ?? [], genreId, MAX_GENRES, enc.genreIds, i * MAX_GENRES);
     encodeTermsInto(r.styles ?? [], styleId, MAX_STYLES, enc.styleIds, i * MAX_STYLES);
     encodeNumericInto(r, enc.numeric, i * NUMERIC_COUNT);
+    enc.identity[i] = identityKeys(r);
   });
   return enc;
 }
@@ -80,6 +89,7 @@ export function sliceEncoded(enc: EncodedReleases, indices: readonly number[]): 
     copyRow(enc.genreIds, out.genreIds, src, dst, MAX_GENRES);
     copyRow(enc.styleIds, out.styleIds, src, dst, MAX_STYLES);
     copyRow(enc.numeric, out.numeric, src, dst, NUMERIC_COUNT);
+    out.identity[dst] = enc.identity[src]!;
   });
   return out;
 }
@@ -92,7 +102,10 @@ export function concatEncoded(parts: readonly EncodedReleases[]): EncodedRelease
   const out = emptyEncoded(parts.reduce((n, p) => n + p.count, 0));
   let row = 0;
   for (const p of parts) {
-    for (let i = 0; i < p.count; i++) out.releaseIds[row + i] = p.releaseIds[i]!;
+    for (let i = 0; i < p.count; i++) {
+      out.releaseIds[row + i] = p.releaseIds[i]!;
+      out.identity[row + i] = p.identity[i]!;
+    }
     out.artistChars.set(p.artistChars, row * NAME_LENGTH);
     out.labelChars.set(p.labelChars, row * NAME_LENGTH);
     out.genreIds.set(p.genreIds, row * MAX_GENRES);

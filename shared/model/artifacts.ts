@@ -4,7 +4,11 @@
 import { FEATURE_SCHEMA_VERSION } from '../features';
 import { resolveConfig, type KeepersConfig } from './config';
 import { KeepersModel } from './model';
+import { TastePosterior, type PosteriorState } from './posterior';
 import { weightSpecs } from './network';
+import { base64ToBytes, bytesToBase64 } from './base64';
+
+export { base64ToBytes, bytesToBase64 };
 
 export const ARTIFACT_FORMAT = 'keepers-model';
 
@@ -19,6 +23,8 @@ export interface ModelArtifacts {
   weightsBase64: string;
   sha256: string;
   metrics?: Record<string, number>;
+  /** The Bayesian head of the default learner (its rows; refactorised on load). Covered by sha256. */
+  posterior?: PosteriorState;
 }
 
 export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
@@ -26,20 +32,6 @@ export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string>
   if (!subtle) throw new Error('sha256: globalThis.crypto.subtle is not available in this environment');
   const digest = await subtle.digest('SHA-256', bytes);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-export function bytesToBase64(bytes: Uint8Array): string {
-  let binary = '';
-  const CHUNK = 0x8000; // String.fromCharCode takes its bytes as arguments: stay far below the argument limit
-  for (let i = 0; i < bytes.length; i += CHUNK) binary += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
-  return btoa(binary);
-}
-
-export function base64ToBytes(b64: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(b64);
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
 }
 
 export async function saveArtifacts(
@@ -57,6 +49,7 @@ export async function saveArtifacts(
     offset += a.length;
   }
   const bytes = new Uint8Array(floats.buffer);
+  const posterior = model.posterior?.toState();
   const artifacts: ModelArtifacts = {
     format: ARTIFACT_FORMAT,
     modelVersion: meta.modelVersion,
@@ -66,8 +59,9 @@ export async function saveArtifacts(
     config: structuredClone(model.config),
     weightSpecs: specs.map((s) => ({ name: s.name, shape: [...s.shape], dtype: 'float32' as const })),
     weightsBase64: bytesToBase64(bytes),
-    sha256: await sha256Hex(bytes),
+    sha256: await sha256Hex(signedBytes(bytes, posterior)),
   };
+  if (posterior) artifacts.posterior = posterior;
   if (meta.metrics) artifacts.metrics = { ...meta.metrics };
   return artifacts;
 }
@@ -107,7 +101,7 @@ export async function loadArtifacts(a: ModelArtifacts, opts: { seed?: number } =
   } catch {
     throw new Error(`${label}: weightsBase64 is not valid base64`);
   }
-  const sha = await sha256Hex(bytes);
+  const sha = await sha256Hex(signedBytes(bytes, a.posterior));
   if (sha !== a.sha256.toLowerCase()) {
     throw new Error(`${label}: sha256 of the weights is ${sha}, the artifacts say ${a.sha256}: the weights are corrupt or were altered`);
   }
@@ -124,5 +118,24 @@ export async function loadArtifacts(a: ModelArtifacts, opts: { seed?: number } =
     values.push(floats.slice(offset, offset + size));
     offset += size;
   }
-  return KeepersModel.fromValues(config, values, opts.seed);
+  const model = KeepersModel.fromValues(config, values, opts.seed);
+  if (a.posterior) {
+    try {
+      model.posterior = TastePosterior.fromState(a.posterior);
+    } catch (err) {
+      model.dispose();
+      throw new Error(`${label}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return model;
+}
+
+/** What sha256 covers: the weight bytes, followed by the posterior's JSON when there is one. */
+function signedBytes(weights: Uint8Array<ArrayBuffer>, posterior: PosteriorState | undefined): Uint8Array<ArrayBuffer> {
+  if (!posterior) return weights;
+  const json = new TextEncoder().encode(JSON.stringify(posterior));
+  const out = new Uint8Array(weights.length + json.length);
+  out.set(weights, 0);
+  out.set(json, weights.length);
+  return out;
 }

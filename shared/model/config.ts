@@ -2,6 +2,7 @@
 // ONE object (DESIGN §4 defaults). Callers override with Partial<KeepersConfig>; artifacts store the
 // full config, so weights always come back with the architecture they were trained with.
 import { EXPLORATION_DEFAULTS } from '../bandit/select';
+import { DEFAULT_POSTERIOR, resolvePosteriorConfig, type PosteriorConfig } from './posterior';
 
 export interface KeepersConfig {
   /** Size of the record embedding (encoder output, triplet-loss space, head input). */
@@ -43,6 +44,8 @@ export interface KeepersConfig {
    * on the newest batch only, as specified). A challenger against forgetting, measured by the simulator.
    */
   replay: number;
+  /** Hyperparameters of the Bayesian head (posterior.ts) used by the default learner. */
+  posterior: PosteriorConfig;
 }
 
 export const DEFAULT_CONFIG: KeepersConfig = Object.freeze({
@@ -70,6 +73,7 @@ export const DEFAULT_CONFIG: KeepersConfig = Object.freeze({
   maxTriplets: 64,
   priorProbes: 16,
   replay: 0,
+  posterior: DEFAULT_POSTERIOR,
 }) as KeepersConfig;
 
 /** DEFAULT_CONFIG with `overrides` (nested objects merged), checked for values that cannot work. */
@@ -81,6 +85,7 @@ export function resolveConfig(overrides: Partial<KeepersConfig> = {}, base: Keep
     lossWeights: { ...base.lossWeights, ...overrides.lossWeights },
     exploration: { ...base.exploration, ...overrides.exploration },
     logVarRange: [...(overrides.logVarRange ?? base.logVarRange)] as [number, number],
+    posterior: resolvePosteriorConfig(overrides.posterior ?? {}, base.posterior ?? DEFAULT_POSTERIOR),
   };
   const problems: string[] = [];
   const positiveInt = (name: string, v: number) => {

@@ -3,6 +3,7 @@ import { resolveConfig, type KeepersConfig } from './config';
 import { mulberry32 } from './random';
 import { disposeInputs, encode, initialValues, l2Normalize, toTensors, weightSpecs, type Weights } from './network';
 import type { EncodedReleases } from '../features';
+import type { TastePosterior } from './posterior';
 
 /** Rows encoded per call: bounds memory when embedding a whole catalogue. */
 export const ENCODE_CHUNK = 2048;
@@ -13,6 +14,11 @@ export class KeepersModel {
   readonly weights: Weights;
   /** Seeds training-time dropout; advanced by every trainStep so runs are reproducible from create(seed). */
   trainRng: () => number;
+  /**
+   * The Bayesian head of the default learner (posterior.ts), fitted on the labels after each update;
+   * null for the `seed` policy, whose head is the Monte-Carlo-dropout MLP.
+   */
+  posterior: TastePosterior | null = null;
   private optimizer: tf.Optimizer | null = null;
   private optimizerLr = 0;
   private disposed = false;
@@ -113,5 +119,6 @@ function sliceRows(enc: EncodedReleases, start: number, end: number): EncodedRel
     genreIds: enc.genreIds.subarray(start * g, end * g),
     styleIds: enc.styleIds.subarray(start * s, end * s),
     numeric: enc.numeric.subarray(start * k, end * k),
+    identity: enc.identity.slice(start, end),
   };
 }

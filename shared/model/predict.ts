@@ -3,6 +3,7 @@ import { tf } from './tf';
 import { dropoutMask, mulberry32 } from './random';
 import { head, headInput, l2Normalize } from './network';
 import type { KeepersModel } from './model';
+import type { TastePosterior } from './posterior';
 import type { EncodedReleases } from '../features';
 
 export interface Prediction {
@@ -30,6 +31,11 @@ export interface PredictOptions {
   mode?: 'loop' | 'batched';
   /** Turn Monte-Carlo dropout off (every pass identical, uncertainty 0). */
   dropout?: boolean;
+  /**
+   * Which head scores: 'auto' (default) the Bayesian posterior when the model has one, else MC dropout;
+   * 'mc-dropout' always the dropout head (the `seed` policy).
+   */
+  head?: 'auto' | 'mc-dropout';
 }
 
 export const DEFAULT_PREDICT_SEED = 0x5eed;
@@ -46,6 +52,7 @@ export function predict(model: KeepersModel, enc: EncodedReleases, opts: Predict
   const hidden = c.hidden[2];
 
   const raw = model.encodeRaw(enc);
+  if (model.posterior && opts.head !== 'mc-dropout') return predictPosterior(model, model.posterior, enc, raw, opts);
   const x = tf.tidy(() => headInput(raw));
   let outputs: { probs: Float32Array; logVars: Float32Array };
   try {
@@ -128,4 +135,36 @@ function sampleBatched(model: KeepersModel, x: tf.Tensor2D, samples: number, rat
   const data = out.dataSync() as Float32Array;
   out.dispose();
   return { probs: data.slice(0, samples * n), logVars: data.slice(samples * n) };
+}
+
+/** Probabilities shown to the collector stay inside (0, 1) even where the linear posterior overshoots. */
+const PROBABILITY_FLOOR = 1e-3;
+
+/**
+ * The default learner's scores: posterior mean and standard deviation of the keep-probability from the
+ * Bayesian head (posterior.ts) on the encoder's embedding and the identity keys; aleatoric from one
+ * deterministic pass of the dropout head's log-variance output.
+ */
+function predictPosterior(model: KeepersModel, posterior: TastePosterior, enc: EncodedReleases, raw: tf.Tensor2D, opts: PredictOptions): Prediction[] {
+  const n = enc.count;
+  const d = model.config.embeddingDim;
+  const { emb, logVar } = tf.tidy(() => {
+    const e = l2Normalize(raw);
+    const out = head(model.weights, model.config, headInput(raw));
+    return { emb: e.dataSync() as Float32Array, logVar: out.logVar.dataSync() as Float32Array };
+  });
+  raw.dispose();
+  const { mean, std } = posterior.predict({ keys: enc.identity, embeddings: emb });
+  const result: Prediction[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const pred: Prediction = {
+      releaseId: enc.releaseIds[i]!,
+      mean: Math.min(1 - PROBABILITY_FLOOR, Math.max(PROBABILITY_FLOOR, mean[i]!)),
+      uncertainty: std[i]!,
+      aleatoric: Math.exp(0.5 * logVar[i]!),
+    };
+    if (opts.withEmbedding) pred.embedding = Array.from(emb.subarray(i * d, (i + 1) * d));
+    result[i] = pred;
+  }
+  return result;
 }

@@ -5,10 +5,10 @@ import { createRandomPolicy } from './random';
 import { createPopularityPolicy } from './popularity';
 import { createLinTsPolicy } from './linTs';
 
-export const POLICY_NAMES = ['random', 'popularity', 'greedy', 'seed', 'lin-ts', 'neural-linear'] as const;
+export const POLICY_NAMES = ['random', 'popularity', 'greedy', 'seed', 'lin-ts', 'neural-linear', 'neural-ts'] as const;
 /** What `--compare` runs: every baseline of the issue. */
 export const COMPARE_POLICIES = ['random', 'popularity', 'greedy', 'seed', 'lin-ts'] as const;
-export const MODEL_POLICIES = new Set(['greedy', 'seed', 'neural-linear']);
+export const MODEL_POLICIES = new Set(['greedy', 'seed', 'neural-linear', 'neural-ts']);
 
 export async function policyFactory(name: string): Promise<PolicyFactory> {
   switch (name) {
@@ -22,6 +22,8 @@ export async function policyFactory(name: string): Promise<PolicyFactory> {
       return (await import('./model')).createSeedPolicy;
     case 'greedy':
       return (await import('./model')).createGreedyPolicy;
+    case 'neural-ts':
+      return (await import('./neuralTs')).createNeuralTsPolicy;
     case 'neural-linear':
       return (await import('./model')).createNeuralLinearPolicy;
     default:

@@ -1,0 +1,177 @@
+// The product's learners by policy name, and the default one: `neural-ts`.
+//
+// `neural-ts` keeps the user's architecture (the contrastive encoder: char-CNN over names,
+// attention-pooled genre/style embeddings, cyclical time, into a 64-d taste space) and puts a Bayesian
+// head on it (shared/model/posterior.ts): exact Bayesian linear regression on the taste embedding plus
+// the record's identity keys, with Thompson sampling over the batch. After each labelled batch the
+// encoder takes a few Adam steps on the new labels and a replay of earlier ones (the triplet + BCE +
+// regulariser loss), then the head is refitted on every label with the new embeddings.
+//
+// `seed` is DESIGN's specification exactly (MC-dropout head, mean − std / top-std schedule, 10 epochs
+// at lr 1e-4 on the newest batch); `random` is the A/B baseline.
+import { encodeReleases } from '../features';
+import type { Release } from '../schemas';
+import { resolveConfig, type KeepersConfig } from '../model/config';
+import type { KeepersModel } from '../model/model';
+import { predict, type Prediction } from '../model/predict';
+import { TastePosterior, type PosteriorRow } from '../model/posterior';
+import { explorationRate, type SelectedItem } from './select';
+import { onlineUpdate } from './online';
+import type { LabelledRelease } from './triplets';
+
+export const POLICIES = ['neural-ts', 'seed', 'random'] as const;
+export type PolicyName = (typeof POLICIES)[number];
+/** What the product runs unless the collector chooses otherwise (measured: docs/evaluation). */
+export const DEFAULT_POLICY: PolicyName = 'neural-ts';
+
+export function isPolicyName(name: string): name is PolicyName {
+  return (POLICIES as readonly string[]).includes(name);
+}
+
+/**
+ * Training hyperparameters per policy, as overrides of DEFAULT_CONFIG (which holds DESIGN §4's values,
+ * the `seed` policy's). The default learner fine-tunes faster and replays earlier labels: at lr 1e-4 on
+ * the newest 20 labels alone the encoder barely moves (docs/evaluation).
+ */
+export const POLICY_CONFIG: Record<PolicyName, Partial<KeepersConfig>> = {
+  'neural-ts': { learningRate: 3e-3, replay: 100 },
+  seed: {},
+  random: {},
+};
+
+export function configForPolicy(policy: PolicyName, overrides: Partial<KeepersConfig> = {}): KeepersConfig {
+  return resolveConfig({ ...POLICY_CONFIG[policy], ...overrides });
+}
+
+/** A labelled record plus where the label came from (an import is a keeper the collector did not pick here). */
+export type SourcedLabel = LabelledRelease & { source?: 'user' | 'import' };
+
+export interface LearnInput {
+  /** The newest labelled batch (may be empty: a warm start from an import). */
+  batch: SourcedLabel[];
+  /** Every earlier label, oldest first. */
+  history: SourcedLabel[];
+  batchNumber: number;
+  /**
+   * A random sample of records without a label. Used only when imported keepers are among the labels
+   * (positive–unlabelled learning): an import holds keepers only, and without a contrast the head would
+   * learn "everything like a collection is a keeper". See posteriorRows.
+   */
+  unlabelled?: Release[];
+}
+
+export interface LearnResult {
+  losses: number[];
+  ms: number;
+  /** Rows the Bayesian head was fitted on. */
+  rows: number;
+}
+
+/**
+ * Noise multiplier of an unlabelled record in positive–unlabelled learning: it enters as a weak
+ * "not a keeper" (target 0) with 4× a label's noise variance, since a few of them are keepers the
+ * collector has not met yet.
+ */
+export const UNLABELLED_WEIGHT = 4;
+
+/** The rows of the Bayesian head, in priority order: the collector's own labels (newest first), imports, then unlabelled contrast. */
+export function posteriorRows(model: KeepersModel, input: LearnInput): { rows: PosteriorRow[]; releases: Release[] } {
+  const all = [...input.history, ...input.batch];
+  const user = all.filter((l) => l.source !== 'import').reverse();
+  const imported = all.filter((l) => l.source === 'import');
+  const unlabelled = imported.length > 0 ? (input.unlabelled ?? []) : [];
+  const releases = [...user.map((l) => l.release), ...imported.map((l) => l.release), ...unlabelled];
+  const targets = [...user.map((l) => (l.keeper ? 1 : 0)), ...imported.map((l) => (l.keeper ? 1 : 0)), ...unlabelled.map(() => 0)];
+  const weights = [...user.map(() => 1), ...imported.map(() => 1), ...unlabelled.map(() => UNLABELLED_WEIGHT)];
+  const cap = model.config.posterior.maxRows;
+  const kept = releases.slice(0, cap);
+  if (kept.length === 0) return { rows: [], releases: [] };
+  const enc = encodeReleases(kept);
+  const e = model.embed(enc);
+  const flat = e.dataSync() as Float32Array;
+  e.dispose();
+  const d = model.config.embeddingDim;
+  const rows = kept.map((_, i) => ({ keys: enc.identity[i]!, embedding: flat.slice(i * d, (i + 1) * d), y: targets[i]!, weight: weights[i]! }));
+  return { rows, releases: kept };
+}
+
+/** Refits the Bayesian head on the labels with the encoder's current embeddings. */
+export function refitPosterior(model: KeepersModel, input: LearnInput): number {
+  const { rows } = posteriorRows(model, input);
+  model.posterior = rows.length > 0 ? TastePosterior.fit(rows, model.config.posterior) : null;
+  return rows.length;
+}
+
+/** The default learner's update after a labelled batch (or an import): encoder steps, then the head. */
+export async function learn(model: KeepersModel, input: LearnInput, opts: { seed?: number } = {}): Promise<LearnResult> {
+  const started = performance.now();
+  let losses: number[] = [];
+  if (input.batch.length > 0) {
+    const update = await onlineUpdate(model, { batch: input.batch, history: input.history, batchNumber: input.batchNumber }, { seed: opts.seed });
+    losses = update.losses;
+  }
+  const rows = refitPosterior(model, input);
+  return { losses, ms: performance.now() - started, rows };
+}
+
+export interface ThompsonSelection {
+  exploreRate: number;
+  items: SelectedItem[];
+  predictions: Prediction[];
+}
+
+/**
+ * Thompson sampling over the batch: slot s takes the best not-yet-picked record under posterior draw s
+ * (draws are scaled toward the mean by posterior.tsScale). A pick is `exploit` when it is also among the
+ * top records by posterior mean, else `explore`. Propensity: the share of the draws under which the
+ * record would have been the slot's pick, estimated from those draws (for off-policy evaluation).
+ * Without a fitted head (no labels yet) every pick explores, at random.
+ */
+export function selectThompson(model: KeepersModel, releases: Release[], opts: { batchSize: number; seed: number }): ThompsonSelection {
+  const enc = encodeReleases(releases);
+  const predictions = predict(model, enc, { withEmbedding: true });
+  const n = releases.length;
+  const size = Math.min(opts.batchSize, n);
+  const posterior = model.posterior;
+  const chosen = new Set<number>();
+  const items: SelectedItem[] = [];
+  const draws: Float64Array[] = [];
+  if (posterior) {
+    const d = model.config.embeddingDim;
+    const emb = new Float32Array(n * d);
+    predictions.forEach((p, i) => emb.set(p.embedding!, i * d));
+    const q = { keys: enc.identity, embeddings: emb };
+    const { mean, cross } = posterior.predict(q, { withStd: false });
+    draws.push(...posterior.thompson(q, size, opts.seed, { mean, cross }));
+  } else {
+    // No labels: random draws (the same for every slot would pick the same order; fresh per slot).
+    let s = opts.seed >>> 0;
+    const rand = () => ((s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 4294967296);
+    for (let t = 0; t < size; t++) draws.push(Float64Array.from({ length: n }, rand));
+  }
+  const byMean = [...predictions.keys()].sort((a, b) => predictions[b]!.mean - predictions[a]!.mean || a - b);
+  const greedyTop = new Set(byMean.slice(0, size));
+  for (let slot = 0; slot < size; slot++) {
+    const draw = draws[slot]!;
+    let best = -1;
+    for (let i = 0; i < n; i++) if (!chosen.has(i) && (best < 0 || draw[i]! > draw[best]!)) best = i;
+    chosen.add(best);
+    let wins = 0;
+    for (const other of draws) {
+      let top = -1;
+      for (let i = 0; i < n; i++) if ((!chosen.has(i) || i === best) && (top < 0 || other[i]! > other[top]!)) top = i;
+      if (top === best) wins++;
+    }
+    const p = predictions[best]!;
+    items.push({
+      releaseId: p.releaseId,
+      strategy: posterior && greedyTop.has(best) ? 'exploit' : 'explore',
+      score: draw[best]!,
+      mean: p.mean,
+      uncertainty: p.uncertainty,
+      propensity: wins / draws.length,
+    });
+  }
+  const explore = items.filter((i) => i.strategy === 'explore').length;
+  return { exploreRate: items.length > 0 ? explore / items.length : explorationRate(0), items, predictions };
+}
