@@ -103,11 +103,11 @@ export function refitPosterior(model: KeepersModel, input: LearnInput): number {
 }
 
 /** The default learner's update after a labelled batch (or an import): encoder steps, then the head. */
-export async function learn(model: KeepersModel, input: LearnInput, opts: { seed?: number } = {}): Promise<LearnResult> {
+export async function learn(model: KeepersModel, input: LearnInput, opts: { seed?: number; config?: Partial<KeepersConfig> } = {}): Promise<LearnResult> {
   const started = performance.now();
   let losses: number[] = [];
   if (input.batch.length > 0) {
-    const update = await onlineUpdate(model, { batch: input.batch, history: input.history, batchNumber: input.batchNumber }, { seed: opts.seed });
+    const update = await onlineUpdate(model, { batch: input.batch, history: input.history, batchNumber: input.batchNumber }, { seed: opts.seed, config: opts.config });
     losses = update.losses;
   }
   const rows = refitPosterior(model, input);
