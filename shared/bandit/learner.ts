@@ -13,7 +13,7 @@ import { encodeReleases } from '../features';
 import type { Release } from '../schemas';
 import { resolveConfig, type KeepersConfig } from '../model/config';
 import type { KeepersModel } from '../model/model';
-import { predict, type Prediction } from '../model/predict';
+import { posteriorQuery, posteriorScores, predict, type Prediction } from '../model/predict';
 import { TastePosterior, type PosteriorRow } from '../model/posterior';
 import { explorationRate, type SelectedItem } from './select';
 import { onlineUpdate } from './online';
@@ -86,12 +86,9 @@ export function posteriorRows(model: KeepersModel, input: LearnInput): { rows: P
   const cap = model.config.posterior.maxRows;
   const kept = releases.slice(0, cap);
   if (kept.length === 0) return { rows: [], releases: [] };
-  const enc = encodeReleases(kept);
-  const e = model.embed(enc);
-  const flat = e.dataSync() as Float32Array;
-  e.dispose();
+  const { query } = posteriorQuery(model, encodeReleases(kept));
   const d = model.config.embeddingDim;
-  const rows = kept.map((_, i) => ({ keys: enc.identity[i]!, embedding: flat.slice(i * d, (i + 1) * d), y: targets[i]!, weight: weights[i]! }));
+  const rows = kept.map((_, i) => ({ keys: query.keys[i]!, embedding: query.embeddings.slice(i * d, (i + 1) * d), y: targets[i]!, weight: weights[i]! }));
   return { rows, releases: kept };
 }
 
@@ -129,22 +126,20 @@ export interface ThompsonSelection {
  */
 export function selectThompson(model: KeepersModel, releases: Release[], opts: { batchSize: number; seed: number }): ThompsonSelection {
   const enc = encodeReleases(releases);
-  const predictions = predict(model, enc, { withEmbedding: true });
   const n = releases.length;
   const size = Math.min(opts.batchSize, n);
   const posterior = model.posterior;
   const chosen = new Set<number>();
   const items: SelectedItem[] = [];
   const draws: Float64Array[] = [];
+  let predictions: Prediction[];
   if (posterior) {
-    const d = model.config.embeddingDim;
-    const emb = new Float32Array(n * d);
-    predictions.forEach((p, i) => emb.set(p.embedding!, i * d));
-    const q = { keys: enc.identity, embeddings: emb };
-    const { mean, cross } = posterior.predict(q, { withStd: false });
-    draws.push(...posterior.thompson(q, size, opts.seed, { mean, cross }));
+    const scored = posteriorScores(model, posterior, enc, { withEmbedding: true });
+    predictions = scored.predictions;
+    draws.push(...posterior.thompson(scored.query, size, opts.seed, scored));
   } else {
-    // No labels: random draws (the same for every slot would pick the same order; fresh per slot).
+    predictions = predict(model, enc, { withEmbedding: true });
+    // No labels: random draws, fresh per slot.
     let s = opts.seed >>> 0;
     const rand = () => ((s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 4294967296);
     for (let t = 0; t < size; t++) draws.push(Float64Array.from({ length: n }, rand));

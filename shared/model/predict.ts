@@ -3,8 +3,8 @@ import { tf } from './tf';
 import { dropoutMask, mulberry32 } from './random';
 import { head, headInput, l2Normalize } from './network';
 import type { KeepersModel } from './model';
-import type { TastePosterior } from './posterior';
-import type { EncodedReleases } from '../features';
+import type { QuerySet, TastePosterior } from './posterior';
+import { MAX_GENRES, MAX_STYLES, type EncodedReleases } from '../features';
 
 export interface Prediction {
   releaseId: number;
@@ -52,7 +52,10 @@ export function predict(model: KeepersModel, enc: EncodedReleases, opts: Predict
   const hidden = c.hidden[2];
 
   const raw = model.encodeRaw(enc);
-  if (model.posterior && opts.head !== 'mc-dropout') return predictPosterior(model, model.posterior, enc, raw, opts);
+  if (model.posterior && opts.head !== 'mc-dropout') {
+    raw.dispose();
+    return posteriorScores(model, model.posterior, enc, { withEmbedding: opts.withEmbedding }).predictions;
+  }
   const x = tf.tidy(() => headInput(raw));
   let outputs: { probs: Float32Array; logVars: Float32Array };
   try {
@@ -137,25 +140,55 @@ function sampleBatched(model: KeepersModel, x: tf.Tensor2D, samples: number, rat
   return { probs: data.slice(0, samples * n), logVars: data.slice(samples * n) };
 }
 
+
 /** Probabilities shown to the collector stay inside (0, 1) even where the linear posterior overshoots. */
 const PROBABILITY_FLOOR = 1e-3;
 
 /**
- * The default learner's scores: posterior mean and standard deviation of the keep-probability from the
- * Bayesian head (posterior.ts) on the encoder's embedding and the identity keys; aleatoric from one
- * deterministic pass of the dropout head's log-variance output.
+ * What the Bayesian head compares records on: the identity keys and the L2-normalised taste embedding,
+ * set to zero for a record with neither genres nor styles. Why: a Discogs CSV export carries no genres,
+ * so imported keepers would otherwise sit together in taste space, apart from records that have genres,
+ * and "has no genres" would pass for taste. Such a record is compared on who made it, on which label
+ * and when (its identity keys) only, on both sides of every comparison.
  */
-function predictPosterior(model: KeepersModel, posterior: TastePosterior, enc: EncodedReleases, raw: tf.Tensor2D, opts: PredictOptions): Prediction[] {
+export function posteriorQuery(model: KeepersModel, enc: EncodedReleases): { query: QuerySet; embeddings: Float32Array; logVar: Float32Array } {
   const n = enc.count;
   const d = model.config.embeddingDim;
+  const raw = model.encodeRaw(enc);
   const { emb, logVar } = tf.tidy(() => {
-    const e = l2Normalize(raw);
     const out = head(model.weights, model.config, headInput(raw));
-    return { emb: e.dataSync() as Float32Array, logVar: out.logVar.dataSync() as Float32Array };
+    return { emb: l2Normalize(raw).dataSync() as Float32Array, logVar: out.logVar.dataSync() as Float32Array };
   });
   raw.dispose();
-  const { mean, std } = posterior.predict({ keys: enc.identity, embeddings: emb });
-  const result: Prediction[] = new Array(n);
+  const masked = emb.slice();
+  for (let i = 0; i < n; i++) {
+    if (!hasTerms(enc.genreIds, i, MAX_GENRES) && !hasTerms(enc.styleIds, i, MAX_STYLES)) masked.fill(0, i * d, (i + 1) * d);
+  }
+  return { query: { keys: enc.identity, embeddings: masked }, embeddings: emb, logVar };
+}
+
+function hasTerms(ids: Int32Array, row: number, width: number): boolean {
+  for (let k = row * width; k < (row + 1) * width; k++) if (ids[k] !== 0) return true;
+  return false;
+}
+
+/**
+ * The default learner's scores: posterior mean and standard deviation of the keep-probability from the
+ * Bayesian head (posterior.ts); aleatoric from one deterministic pass of the dropout head's log-variance
+ * output. Also returns the query and the posterior's mean / cross-kernel, so that Thompson sampling
+ * reuses this pass.
+ */
+export function posteriorScores(
+  model: KeepersModel,
+  posterior: TastePosterior,
+  enc: EncodedReleases,
+  opts: { withEmbedding?: boolean; withStd?: boolean } = {},
+): { predictions: Prediction[]; query: QuerySet; mean: Float64Array; cross: Float64Array } {
+  const n = enc.count;
+  const d = model.config.embeddingDim;
+  const { query, embeddings, logVar } = posteriorQuery(model, enc);
+  const { mean, std, cross } = posterior.predict(query, { withStd: opts.withStd });
+  const predictions: Prediction[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const pred: Prediction = {
       releaseId: enc.releaseIds[i]!,
@@ -163,8 +196,8 @@ function predictPosterior(model: KeepersModel, posterior: TastePosterior, enc: E
       uncertainty: std[i]!,
       aleatoric: Math.exp(0.5 * logVar[i]!),
     };
-    if (opts.withEmbedding) pred.embedding = Array.from(emb.subarray(i * d, (i + 1) * d));
-    result[i] = pred;
+    if (opts.withEmbedding) pred.embedding = Array.from(embeddings.subarray(i * d, (i + 1) * d));
+    predictions[i] = pred;
   }
-  return result;
+  return { predictions, query, mean, cross };
 }
