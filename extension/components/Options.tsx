@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { BackendPreference, ExtensionStatus } from '../core/messaging';
 import { FEATURE_TOGGLES } from '../core/features';
-import { syncLine } from './format';
+import { knowledgeLine, syncLine } from './format';
 
 export interface OptionsApi {
   getStatus(): Promise<ExtensionStatus>;
@@ -143,7 +143,7 @@ export function Options({ api }: { api: OptionsApi }) {
       </label>
       {status && (
         <p data-testid="scorer-status">
-          Active: <strong>{status.scorer.backend ?? 'starting'}</strong> – {status.scorer.reason}. Model: {status.scorer.modelVersion ?? 'untrained (not paired yet)'}.
+          Active: <strong>{status.scorer.backend ?? 'starting'}</strong> – {status.scorer.reason}. Model: {status.scorer.modelVersion ?? 'untrained (not paired yet)'}, {knowledgeLine(status.scorer.knowledge)}.
         </p>
       )}
     </main>

@@ -2,7 +2,7 @@
 // (K or → keeper, N or ← not a keeper, ↑/↓ move, U or Backspace undo).
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { ExtensionStatus, PopupBatch, PopupBatchItem } from '../core/messaging';
-import { ReleaseCard, STRATEGY_TEXT } from './ReleaseCard';
+import { ReleaseCard, STRATEGY_TEXT, UNLEARNED_CARD_TEXT } from './ReleaseCard';
 import { StatusLine } from './StatusLine';
 import { artistLine, percent } from './format';
 
@@ -143,8 +143,9 @@ export function Popup({ api }: { api: PopupApi }) {
       <main class="popup" data-testid="not-paired">
         <h1>Discogs Keepers</h1>
         <p>
-          This browser is not paired with your Keepers backend yet. Badges on Discogs pages already work with an untrained model;
-          labelling batches and syncing need the backend.
+          This browser is not paired with your Keepers backend yet. Badges on Discogs pages already take your Keeper / Not keeper
+          labels (kept here until you pair), but the model learns nothing before it is paired: they show no probabilities yet.
+          Labelling batches and syncing need the backend.
         </p>
         <ol>
           <li>
@@ -161,6 +162,8 @@ export function Popup({ api }: { api: PopupApi }) {
   }
 
   const items = batch?.items ?? [];
+  // The numbers of a model that has learned from no label mean nothing: the cards show none.
+  const learned = status.scorer.knowledge.learned;
   const done = items.filter((i) => i.label).length;
   const current = items[index];
   const complete = items.length > 0 && done === items.length;
@@ -191,7 +194,7 @@ export function Popup({ api }: { api: PopupApi }) {
         </section>
       ) : current ? (
         <section>
-          <ReleaseCard item={current} />
+          <ReleaseCard item={current} learned={learned} />
           <div class="actions">
             <button type="button" class="keep" disabled={busy} onClick={() => void label(true)} data-testid="keeper">
               Keeper <kbd>K</kbd>
@@ -214,9 +217,9 @@ export function Popup({ api }: { api: PopupApi }) {
               key={it.releaseId}
               class={`${i === index ? 'current ' : ''}${it.label ? (it.label.keeper ? 'kept' : 'rejected') : ''}`}
               onClick={() => setIndex(i)}
-              title={`${STRATEGY_TEXT[it.strategy]}: ${percent(it.mean)} ± ${percent(it.uncertainty)}`}
+              title={learned ? `${STRATEGY_TEXT[it.strategy]}: ${percent(it.mean)} ± ${percent(it.uncertainty)}` : UNLEARNED_CARD_TEXT}
             >
-              <span class={`dot ${it.strategy}`} aria-label={it.strategy} />
+              <span class={`dot ${learned ? it.strategy : 'unlearned'}`} aria-label={learned ? it.strategy : 'no labels yet'} />
               <span class="name">
                 {artistLine(it.release, it.releaseId)} – {it.release?.title ?? ''}
               </span>

@@ -1,14 +1,23 @@
 // One record of the popup's batch: cover, artist, title, label, year, styles, the bandit's strategy and
-// the model's keep-probability with its uncertainty.
+// the model's keep-probability with its uncertainty; before the model has learned from any label, none
+// of those (they would be an untrained model's noise), only that it has no labels yet.
 import type { PopupBatchItem } from '../core/messaging';
 import { artistLine, labelLine, percent } from './format';
 
 export const STRATEGY_TEXT = { exploit: 'High-confidence keeper', explore: 'Learning from this' } as const;
 
-export function ReleaseCard({ item }: { item: PopupBatchItem }) {
+/** The card's words while the model has learned nothing: every label teaches it equally. */
+export const UNLEARNED_CARD_TEXT = 'No labels yet — every label teaches Keepers';
+
+export function ReleaseCard({ item, learned }: { item: PopupBatchItem; learned: boolean }) {
   const r = item.release;
   return (
-    <article class={`card ${item.strategy}`} data-release-id={item.releaseId} data-strategy={item.strategy}>
+    <article
+      class={`card ${learned ? item.strategy : 'unlearned'}`}
+      data-release-id={item.releaseId}
+      data-strategy={item.strategy}
+      data-learned={String(learned)}
+    >
       {r?.thumb ? <img class="cover" src={r.thumb} alt="" width={96} height={96} /> : <div class="cover placeholder" aria-hidden="true">♪</div>}
       <div class="details">
         <div class="artist">{artistLine(r, item.releaseId)}</div>
@@ -21,12 +30,18 @@ export function ReleaseCard({ item }: { item: PopupBatchItem }) {
             ))}
           </ul>
         )}
-        <div class="scores">
-          <span class={`strategy ${item.strategy}`}>{STRATEGY_TEXT[item.strategy]}</span>
-          <span class="prob" title="predicted keep-probability ± uncertainty (spread of the Monte-Carlo passes)">
-            {percent(item.mean)} ± {percent(item.uncertainty)}
-          </span>
-        </div>
+        {learned ? (
+          <div class="scores">
+            <span class={`strategy ${item.strategy}`}>{STRATEGY_TEXT[item.strategy]}</span>
+            <span class="prob" title="predicted keep-probability ± uncertainty">
+              {percent(item.mean)} ± {percent(item.uncertainty)}
+            </span>
+          </div>
+        ) : (
+          <div class="scores">
+            <span class="strategy unlearned">{UNLEARNED_CARD_TEXT}</span>
+          </div>
+        )}
       </div>
     </article>
   );

@@ -1,6 +1,6 @@
 // The facts under the popup: exploration rate, model version, sync state, active tfjs backend.
 import type { ExtensionStatus } from '../core/messaging';
-import { percent, syncLine } from './format';
+import { knowledgeLine, percent, syncLine } from './format';
 
 export function StatusLine({ status, batchNumber, exploreRate }: { status: ExtensionStatus; batchNumber: number; exploreRate: number }) {
   const { scorer } = status;
@@ -14,7 +14,9 @@ export function StatusLine({ status, batchNumber, exploreRate }: { status: Exten
       </div>
       <div>
         <dt>Model</dt>
-        <dd data-testid="model-version" title={scorer.modelVersion ?? undefined}>{scorer.modelVersion ?? 'untrained'}</dd>
+        <dd data-testid="model-version" title={scorer.modelVersion ?? undefined}>
+          {scorer.modelVersion ?? 'untrained'} ({knowledgeLine(scorer.knowledge)})
+        </dd>
       </div>
       <div>
         <dt>Sync</dt>

@@ -1,6 +1,6 @@
 // Small display helpers shared by the popup and the options page.
 import type { Release } from '../../shared/schemas';
-import type { ExtensionStatus } from '../core/messaging';
+import type { ExtensionStatus, ModelKnowledge } from '../core/messaging';
 
 export const percent = (p: number): string => `${Math.round(p * 100)}%`;
 
@@ -29,4 +29,11 @@ export function syncLine(status: ExtensionStatus): string {
   if (!sync.paired) return 'not paired';
   if (sync.lastError) return `sync failed: ${sync.lastError}${sync.queued > 0 ? ` (${sync.queued} labels queued)` : ''}`;
   return `${sync.queued > 0 ? `${sync.queued} labels queued, ` : ''}synced ${timeAgo(sync.lastSyncAt)}`;
+}
+
+/** "no labels yet" / "learned from 120 labels" / "learned from labels" (count not recorded). */
+export function knowledgeLine(knowledge: ModelKnowledge): string {
+  if (!knowledge.learned) return 'no labels yet';
+  if (knowledge.labels === null) return 'learned from labels';
+  return `learned from ${knowledge.labels} ${knowledge.labels === 1 ? 'label' : 'labels'}`;
 }

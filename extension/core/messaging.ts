@@ -30,13 +30,36 @@ export interface RecordScore {
   aleatoric: number;
   /** This device's label for the record, when it has one (labelled records are no longer picked: 'none'). */
   label?: boolean;
+  /**
+   * Whether the model that scored it has learned from any label (or import). While it has not, the
+   * numbers are an untrained model's and mean nothing: the badge shows none of them and claims nothing.
+   */
+  learned: boolean;
+  /** Labels this device holds that the model has not learned from (only while `learned` is false). */
+  pendingLabels?: number;
 }
 
-/** The numbers a badge shows, sent with "Why shown?" so the reasons state the same ones. */
-export type ShownScore = Pick<RecordScore, 'strategy' | 'mean' | 'uncertainty' | 'aleatoric'>;
+/**
+ * The numbers a badge shows, sent with "Why shown?" so the reasons state the same ones; `learned`
+ * false for a badge drawn before the model had learned anything.
+ */
+export type ShownScore = Pick<RecordScore, 'strategy' | 'mean' | 'uncertainty' | 'aleatoric'> & { learned?: boolean };
+
+/**
+ * What the scoring model knows, from its artifacts: an untrained model or a version fitted on no
+ * label has learned nothing.
+ */
+export interface ModelKnowledge {
+  learned: boolean;
+  /** Labels (and imported keepers) the model was fitted on; null when it learned from some but the count is not recorded. */
+  labels: number | null;
+  /** 'posterior': the Bayesian head (neural-ts) gives mean and uncertainty; 'mc-dropout': the dropout head (seed policy, untrained model). */
+  head: 'posterior' | 'mc-dropout';
+}
 
 export interface Reason {
-  kind: 'similar-keepers' | 'feature' | 'uncertainty' | 'schedule';
+  /** 'knowledge': what the model has learned so far (before any label: nothing) and how to teach it. */
+  kind: 'similar-keepers' | 'feature' | 'uncertainty' | 'schedule' | 'knowledge';
   text: string;
   weight?: number;
   releaseIds?: number[];
@@ -88,6 +111,8 @@ export interface ScorerStatus {
   modelVersion: string | null;
   /** 'untrained' = seeded model before pairing; 'backend' = weights from models.weights (cached in IndexedDB). */
   modelSource: 'untrained' | 'backend';
+  /** What the active model has learned (nothing for the untrained model). */
+  knowledge: ModelKnowledge;
 }
 
 export interface SyncState {

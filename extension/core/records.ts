@@ -94,7 +94,72 @@ export function assignStrategies(scores: ScoredRecord[], labelled: ReadonlySet<n
     mean: s.mean,
     uncertainty: s.uncertainty,
     aleatoric: s.aleatoric,
+    learned: true,
   }));
+}
+
+function scoreOf(s: ScoredRecord, strategy: RecordScore['strategy'], learned: boolean): RecordScore {
+  return {
+    releaseId: s.releaseId,
+    ...(s.masterId !== null && s.masterId !== undefined ? { masterId: s.masterId } : {}),
+    strategy,
+    mean: s.mean,
+    uncertainty: s.uncertainty,
+    aleatoric: s.aleatoric,
+    learned,
+  };
+}
+
+/**
+ * Before the model has learned from any label: no record is a better pick than another, so every
+ * unlabelled record is one to learn from ('explore'), none is exploited, and the scores are marked
+ * unlearned (the badges show no numbers). Labelled releases get 'none'.
+ */
+export function assignUnlearned(scores: ScoredRecord[], labelled: ReadonlySet<number>, pendingLabels: number): RecordScore[] {
+  return scores.map((s) => ({
+    ...scoreOf(s, s.releaseId !== null && labelled.has(s.releaseId) ? 'none' : 'explore', false),
+    pendingLabels,
+  }));
+}
+
+/** A keep-probability this far below the mean (one standard deviation) still above it makes a high-confidence keeper. */
+export const KEEPER_THRESHOLD = 0.5;
+
+/** What a page's posterior split compared each record with (the "Why shown?" sentences state it). */
+export interface PosteriorPage {
+  /** Unlabelled records on the page (the candidates). */
+  candidates: number;
+  /** Median posterior standard deviation among them. */
+  medianUncertainty: number;
+}
+
+function median(values: number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * Exploit / explore badges from the Bayesian head (neural-ts): its mean and standard deviation are a
+ * posterior, small near labelled records and large on records unlike any, so the split reads them as
+ * they are instead of through a fixed schedule:
+ * - exploit ("High-confidence keeper"): mean − std ≥ 50%, kept more likely than not even one standard
+ *   deviation lower;
+ * - explore ("Learning from this"): otherwise, when its std is at or above the page's median std (the
+ *   labels say least about it of this page's records);
+ * - none: the rest (the model is fairly sure it is not a keeper), and labelled releases.
+ */
+export function assignByPosterior(scores: ScoredRecord[], labelled: ReadonlySet<number>): { items: RecordScore[]; page: PosteriorPage } {
+  const isCandidate = (s: ScoredRecord) => s.releaseId === null || !labelled.has(s.releaseId);
+  const candidates = scores.filter(isCandidate);
+  const page: PosteriorPage = { candidates: candidates.length, medianUncertainty: median(candidates.map((c) => c.uncertainty)) };
+  const items = scores.map((s) => {
+    if (!isCandidate(s)) return scoreOf(s, 'none', true);
+    if (s.mean - s.uncertainty >= KEEPER_THRESHOLD) return scoreOf(s, 'exploit', true);
+    return scoreOf(s, s.uncertainty >= page.medianUncertainty ? 'explore' : 'none', true);
+  });
+  return { items, page };
 }
 
 export { explorationRate };

@@ -3,7 +3,7 @@
 import { initTf, KeepersModel, loadArtifacts, predict, type ModelArtifacts, type Prediction } from '../../shared/model';
 import { encodeReleases } from '../../shared/features';
 import type { Release } from '../../shared/schemas';
-import type { BackendPreference, ScorerStatus, TfBackendName } from './messaging';
+import type { BackendPreference, ModelKnowledge, ScorerStatus, TfBackendName } from './messaging';
 import { activeBackend, backendOrder, readWebglRenderer } from './tfBackend';
 
 /** Seed of the untrained model: every unpaired install starts from the same weights. */
@@ -14,6 +14,46 @@ export const UNTRAINED_SEED = 1126;
  * as the backend's bandit.predict, which uses seed 0 too.
  */
 export const PREDICT_SEED = 0;
+
+/** The untrained model: it has seen no label, and its dropout head's numbers are noise. */
+export const UNTRAINED_KNOWLEDGE: ModelKnowledge = Object.freeze({ learned: false, labels: 0, head: 'mc-dropout' }) as ModelKnowledge;
+
+/** A count the artifacts' metrics record, when they record one (non-negative finite numbers only). */
+function metric(metrics: Record<string, number> | undefined, key: string): number | null {
+  const v = metrics?.[key];
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null;
+}
+
+/**
+ * How many labels the metrics say the version was fitted on: `labels` (the initial version says 0),
+ * else a full retrain's train + held-out labels, else an online update's batch + earlier labels.
+ */
+export function metricsLabelCount(metrics: Record<string, number> | undefined): number | null {
+  const labels = metric(metrics, 'labels');
+  if (labels !== null) return labels;
+  const train = metric(metrics, 'trainLabels');
+  if (train !== null) return train + (metric(metrics, 'holdoutLabels') ?? 0);
+  const batch = metric(metrics, 'batchLabels');
+  if (batch !== null) return batch + (metric(metrics, 'historyLabels') ?? 0);
+  return null;
+}
+
+/**
+ * What a model loaded from `artifacts` has learned. The Bayesian head's rows are the labels it was
+ * fitted on (and the recorded count may be larger: the head keeps the newest rows only); without a
+ * head, the metrics' label count decides; a version with neither that was made from another one
+ * (parentVersion) was trained on something; a first version with neither has learned nothing.
+ */
+export function knowledgeOf(artifacts: Pick<ModelArtifacts, 'metrics' | 'parentVersion'>, posteriorLabels: number | null): ModelKnowledge {
+  const counted = metricsLabelCount(artifacts.metrics);
+  if (posteriorLabels !== null) {
+    const labels = Math.max(posteriorLabels, counted ?? 0);
+    return { learned: labels > 0, labels, head: 'posterior' };
+  }
+  if (counted !== null) return { learned: counted > 0, labels: counted, head: 'mc-dropout' };
+  if (artifacts.parentVersion) return { learned: true, labels: null, head: 'mc-dropout' };
+  return { learned: false, labels: 0, head: 'mc-dropout' };
+}
 
 export interface ScorerOptions {
   /** URL of the folder holding tfjs-backend-wasm's .wasm files (bundled by wxt.config.ts). */
@@ -31,6 +71,7 @@ export class Scorer {
     renderer: null,
     modelVersion: null,
     modelSource: 'untrained',
+    knowledge: UNTRAINED_KNOWLEDGE,
   };
 
   constructor(private readonly options: ScorerOptions) {}
@@ -94,14 +135,20 @@ export class Scorer {
     this.model?.dispose();
     this.model = model;
     this.artifacts = artifacts;
-    this.current = { ...this.current, modelVersion: artifacts.modelVersion, modelSource: 'backend' };
+    const knowledge = knowledgeOf(artifacts, model.posterior ? model.posterior.labelCount : null);
+    this.current = { ...this.current, modelVersion: artifacts.modelVersion, modelSource: 'backend', knowledge };
   }
 
   useUntrained(): void {
     this.model?.dispose();
     this.model = KeepersModel.create(undefined, UNTRAINED_SEED);
     this.artifacts = null;
-    this.current = { ...this.current, modelVersion: null, modelSource: 'untrained' };
+    this.current = { ...this.current, modelVersion: null, modelSource: 'untrained', knowledge: UNTRAINED_KNOWLEDGE };
+  }
+
+  /** What the active model has learned: nothing before the first label (the badges then show no numbers). */
+  get knowledge(): ModelKnowledge {
+    return this.current.knowledge;
   }
 
   get ready(): boolean {

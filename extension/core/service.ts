@@ -4,7 +4,7 @@ import { TRPCClientError } from '@trpc/client';
 import type { Release } from '../../shared/schemas';
 import { explorationRate } from '../../shared/bandit';
 import { createBackendClient, describeBackendError, isUnauthorized, normaliseBackendUrl, type BackendClient } from './backendClient';
-import { checkShownScore, explainShown } from './explain';
+import { checkShownScore, explainShown, unlearnedReasons } from './explain';
 import { withDefaults } from './features';
 import { LabelQueue, type QueuedLabel, type SubmitResult } from './labelQueue';
 import type {
@@ -20,7 +20,7 @@ import type {
   SyncState,
 } from './messaging';
 import { clearCachedArtifacts, readCachedArtifacts, writeCachedArtifacts } from './modelCache';
-import { assignStrategies, pageBatchSize, pageReleases, releaseFromPageRecord, type PageEntry } from './records';
+import { assignByPosterior, assignStrategies, assignUnlearned, pageBatchSize, pageReleases, releaseFromPageRecord, type PageEntry, type PosteriorPage } from './records';
 import { recordKey, type RecordKey } from './recordKey';
 import { Scorer } from './scorer';
 import {
@@ -46,6 +46,8 @@ async function latestModel(client: BackendClient) {
     throw err;
   }
 }
+
+const plural = (n: number, one: string): string => `${n} ${n === 1 ? one : `${one}s`}`;
 
 const LABEL_PAGE_SIZE = 1000;
 const LABEL_PAGES = 20;
@@ -104,11 +106,22 @@ export class KeepersService {
       const p = predictions[i]!;
       return { releaseId: e.releaseId, masterId: e.masterId, mean: p.mean, uncertainty: p.uncertainty, aleatoric: p.aleatoric };
     });
-    const items = assignStrategies(scored, labelled, batchNumber).map((item) => {
+    const knowledge = scorer.knowledge;
+    let assigned: RecordScore[];
+    let page: PosteriorPage | undefined;
+    if (!knowledge.learned) {
+      // Nothing learned: the numbers are an untrained model's; no badge claims anything from them.
+      assigned = assignUnlearned(scored, labelled, labelled.size);
+    } else if (knowledge.head === 'posterior') {
+      ({ items: assigned, page } = assignByPosterior(scored, labelled));
+    } else {
+      assigned = assignStrategies(scored, labelled, batchNumber);
+    }
+    const items = assigned.map((item) => {
       const own = item.releaseId === null ? undefined : labels[String(item.releaseId)];
       return own ? { ...item, label: own.keeper } : item;
     });
-    this.noteScores(items);
+    this.noteScores(items, page);
     // The backend knows releases only: master-only records stay here.
     void this.upsertRecords(entries.filter((e) => e.releaseId !== null).map((e) => e.release));
     return { items, backend: scorer.status().backend ?? 'none', modelVersion: scorer.status().modelVersion };
@@ -139,33 +152,62 @@ export class KeepersService {
     const release = record ? releaseFromPageRecord(record) : this.recent.get(key);
     const last = this.lastScores.get(key);
     const shown = data.score ? checkShownScore(data.score) : last?.score;
+    const scorer = await this.ready();
+    const knowledge = scorer.knowledge;
+    const labels = await labelsItem.getValue();
+    if (!knowledge.learned) {
+      // Nothing learned: say so, and how to start; there is no evidence to cite.
+      const pairing = await pairingItem.getValue();
+      const status = scorer.status();
+      return {
+        reasons: unlearnedReasons({
+          paired: pairing !== null,
+          modelVersion: status.modelVersion,
+          modelLabels: knowledge.labels,
+          deviceLabels: Object.values(labels).map((l) => l.keeper),
+          canLabel: releaseId !== null,
+        }),
+      };
+    }
     // explain.record knows releases only: a master-only record is explained on the device.
     const conn = releaseId === null ? null : await this.client();
     const remote =
       conn && releaseId !== null
         ? async () => (await conn.client.explain.record.query({ releaseId, ...(release ? { record: release } : {}) })).reasons as Reason[]
         : null;
+    // A badge drawn before the model learned anything has no numbers to state: explain the record anew.
+    const stale = shown?.learned === false;
+    const learnedSince: Reason[] = stale
+      ? [{ kind: 'knowledge', text: `The model has learned from ${knowledge.labels === null ? 'your labels' : plural(knowledge.labels, 'label')} since this page was scored: reload the page to see its numbers on the badges.` }]
+      : [];
     if (!release) {
       // A record stored on the backend but never seen here: only the backend can explain it.
       if (!remote) throw new Error(`Record ${key} has not been seen on a page yet: nothing to explain`);
-      return { reasons: await remote() };
+      return { reasons: [...learnedSince, ...(await remote())] };
     }
-    const scorer = await this.ready();
-    const labels = await labelsItem.getValue();
     const { batchNumber } = await syncItem.getValue();
     const labelled = Object.entries(labels).map(([id, l]) => ({ releaseId: Number(id), keeper: l.keeper, release: l.release }));
-    return { reasons: await explainShown(scorer, { release, shown, batchNumber, batchSize: last?.batchSize, labels: labelled }, remote) };
+    const input = {
+      release,
+      shown: stale ? undefined : shown,
+      batchNumber,
+      batchSize: last?.batchSize,
+      page: stale ? undefined : last?.page,
+      labels: labelled,
+    };
+    return { reasons: [...learnedSince, ...(await explainShown(scorer, input, remote))] };
   }
 
   /** What the last page scoring gave each record (the badge the user clicks shows it). */
-  private lastScores = new Map<RecordKey, { score: ShownScore; batchSize: number }>();
+  private lastScores = new Map<RecordKey, { score: ShownScore; batchSize: number; page?: PosteriorPage }>();
 
-  private noteScores(items: RecordScore[]): void {
+  private noteScores(items: RecordScore[], page?: PosteriorPage): void {
     const batchSize = pageBatchSize(items.filter((i) => i.label === undefined).length);
     for (const i of items) {
       const key = recordKey(i);
       this.lastScores.delete(key);
-      this.lastScores.set(key, { score: { strategy: i.strategy, mean: i.mean, uncertainty: i.uncertainty, aleatoric: i.aleatoric }, batchSize });
+      const score: ShownScore = { strategy: i.strategy, mean: i.mean, uncertainty: i.uncertainty, aleatoric: i.aleatoric, learned: i.learned };
+      this.lastScores.set(key, { score, batchSize, ...(page ? { page } : {}) });
     }
     while (this.lastScores.size > RECENT_LIMIT) this.lastScores.delete(this.lastScores.keys().next().value!);
   }

@@ -20,9 +20,13 @@ const BADGE_CSS = `
 .badge[data-strategy="exploit"] { background: #e3f6e8; border-color: #2e8b57; color: #14532d; }
 .badge[data-strategy="explore"] { background: #eef2ff; border-color: #6366f1; color: #312e81; }
 .badge[data-strategy="none"] { background: transparent; color: #6b7280; padding: 0 4px; }
+/* Nothing learned yet: one neutral look for every record (no pick is better than another). */
+.badge[data-learned="false"][data-strategy="explore"] { background: #f3f4f6; border-color: #9ca3af; color: #374151; }
+.badge[data-learned="false"] .text { font-weight: 500; }
 .dot { width: 7px; height: 7px; border-radius: 50%; background: currentColor; opacity: 0.7; flex: none; }
 .text { font-weight: 600; }
 .prob { font-variant-numeric: tabular-nums; }
+.prob:empty, .text:empty { display: none; }
 .label-state { font-weight: 600; }
 .label-state:empty { display: none; }
 .actions { display: inline-flex; gap: 4px; }
@@ -45,6 +49,16 @@ button[aria-pressed="true"] { background: #1f2937; color: #fff; border-color: #1
 .popover .status { color: #6b7280; margin: 0; }
 `;
 
+/**
+ * What a badge says while the model has learned from no label: no strategy words and no numbers (an
+ * untrained model's are noise), just that, and how to teach it.
+ */
+export function unlearnedText(score: Pick<RecordScore, 'pendingLabels'>, canLabel: boolean): string {
+  const n = score.pendingLabels ?? 0;
+  const state = n > 0 ? `Nothing learned yet (${n} ${n === 1 ? 'label' : 'labels'} so far)` : 'No labels yet';
+  return `${state} — ${canLabel ? 'label this' : 'label a version'} to teach Keepers`;
+}
+
 function percent(p: number): string {
   return `${Math.round(Math.min(1, Math.max(0, p)) * 100)}%`;
 }
@@ -54,7 +68,10 @@ export function probabilityText(score: Pick<RecordScore, 'mean' | 'uncertainty'>
   return `${percent(score.mean)} ± ${Math.round(Math.max(0, score.uncertainty) * 100)}`;
 }
 
-export function badgeDescription(score: RecordScore): string {
+export function badgeDescription(score: RecordScore, canLabel = true): string {
+  if (!score.learned) {
+    return `Discogs Keepers: ${unlearnedText(score, canLabel)}. The model has learned from no label yet, so it shows no keep-probability`;
+  }
   const lead = score.strategy === 'none' ? 'Discogs Keepers' : `Discogs Keepers: ${STRATEGY_TEXT[score.strategy]}`;
   return `${lead}, keep-probability ${probabilityText(score)} percentage points`;
 }
@@ -135,12 +152,21 @@ export class KeepersBadge {
     this.host.setAttribute('data-strategy', score.strategy);
     this.host.setAttribute('data-mean', score.mean.toFixed(4));
     this.host.setAttribute('data-uncertainty', score.uncertainty.toFixed(4));
+    this.host.setAttribute('data-learned', String(score.learned));
     this.box.setAttribute('data-strategy', score.strategy);
-    const description = this.hint ? `${badgeDescription(score)}. ${this.hint}` : badgeDescription(score);
+    this.box.setAttribute('data-learned', String(score.learned));
+    const canLabel = this.releaseId !== null;
+    const description = this.hint ? `${badgeDescription(score, canLabel)}. ${this.hint}` : badgeDescription(score, canLabel);
     this.box.setAttribute('aria-label', description);
     this.box.title = description;
-    this.text.textContent = score.strategy === 'none' ? '' : STRATEGY_TEXT[score.strategy];
-    this.prob.textContent = score.strategy === 'none' ? percent(score.mean) : probabilityText(score);
+    if (!score.learned) {
+      // No strategy words, no probability, no ±: the model has nothing to be confident or unsure about.
+      this.text.textContent = score.strategy === 'none' ? '' : unlearnedText(score, canLabel);
+      this.prob.textContent = '';
+    } else {
+      this.text.textContent = score.strategy === 'none' ? '' : STRATEGY_TEXT[score.strategy];
+      this.prob.textContent = score.strategy === 'none' ? percent(score.mean) : probabilityText(score);
+    }
     // A label made earlier (on this page before a reload, in the popup, on another device) shows at once.
     if (score.label !== undefined) this.setLabel(score.label);
   }

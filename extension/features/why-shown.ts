@@ -65,7 +65,13 @@ function decorate(badge: KeepersBadge, ctx: FeatureContext): void {
     renderStatus(doc, popover, 'Asking the model…');
     ctx.api
       // The badge's own numbers go along, so the reasons state what the badge shows.
-      .explainRecord(badge.record, { strategy: badge.score.strategy, mean: badge.score.mean, uncertainty: badge.score.uncertainty, aleatoric: badge.score.aleatoric })
+      .explainRecord(badge.record, {
+        strategy: badge.score.strategy,
+        mean: badge.score.mean,
+        uncertainty: badge.score.uncertainty,
+        aleatoric: badge.score.aleatoric,
+        learned: badge.score.learned,
+      })
       .then((result) => {
         loaded = true;
         renderReasons(doc, popover, result.reasons);

@@ -3,8 +3,11 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Scorer } from '../../extension/core/scorer';
-import { checkShownScore, explainLocally, explainShown, withShownNumbers } from '../../extension/core/explain';
+import { knowledgeOf, metricsLabelCount, Scorer } from '../../extension/core/scorer';
+import { checkShownScore, explainLocally, explainShown, unlearnedReasons, withShownNumbers } from '../../extension/core/explain';
+import { assignByPosterior } from '../../extension/core/records';
+import { KeepersModel, saveArtifacts } from '../../shared/model';
+import { refitPosterior } from '../../shared/bandit';
 import { probabilityText } from '../../extension/features/badge';
 import { createBackendClient, type BackendClient } from '../../extension/core/backendClient';
 import type { ShownScore } from '../../extension/core/messaging';
@@ -19,6 +22,9 @@ const WASM_DIR = `${dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/
 
 const release = (id: number, artist: string, label: string, styles: string[], year: number): Release =>
   parseRelease({ id, title: `Record ${id}`, artists: [artist], labels: [{ name: label, catno: null }], genres: ['Jazz'], styles, year });
+
+/** The sentence part a badge shows, as shared/explain words it: "76% ± 15 points". */
+const stated = (score: Pick<ShownScore, 'mean' | 'uncertainty'>): string => `${probabilityText(score)} points`;
 
 describe('local scorer and explanations', () => {
   const scorer = new Scorer({ wasmPaths: WASM_DIR });
@@ -36,6 +42,8 @@ describe('local scorer and explanations', () => {
     expect(status.renderer).toBeNull();
     expect(status.reason).toMatch(/WebGL is not available/);
     expect(status.modelSource).toBe('untrained');
+    // The untrained model has learned nothing: the badges show no numbers from it.
+    expect(status.knowledge).toEqual({ learned: false, labels: 0, head: 'mc-dropout' });
   });
 
   test('scores a page in one batch, the same way every time', () => {
@@ -73,8 +81,6 @@ describe('local scorer and explanations', () => {
     expect(reasons.every((r) => !(r.releaseIds ?? []).includes(target.id))).toBe(true);
   });
 
-  /** The sentence part a badge shows, as shared/explain words it: "76% ± 15 points". */
-  const stated = (score: ShownScore): string => `${probabilityText(score)} points`;
 
   test('the reasons state the badge’s numbers (the page batch’s score), not a new prediction of the record alone', () => {
     const page = [...keepers, ...rejected, target];
@@ -177,5 +183,99 @@ describe('local scorer and explanations', () => {
     const local = [{ kind: 'schedule' as const, text: 'badge schedule' }, { kind: 'feature' as const, text: 'local f' }];
     expect(withShownNumbers(remote, local, 'none').map((r) => r.text)).toEqual(['badge schedule', 'n1', 'f1']);
     expect(withShownNumbers(remote, local, 'exploit').map((r) => r.text)).toEqual(['badge schedule', 'n1', 'n2', 'f1', 'f2']);
+  });
+});
+
+describe('what the model has learned (cold start)', () => {
+  test('from artifacts: the Bayesian head’s rows, else the metrics’ label count, else a parent version', () => {
+    expect(metricsLabelCount({ labels: 0 })).toBe(0);
+    expect(metricsLabelCount({ trainLabels: 80, holdoutLabels: 20 })).toBe(100);
+    expect(metricsLabelCount({ batchLabels: 20, historyLabels: 40, finalLoss: 0.3 })).toBe(60);
+    expect(metricsLabelCount({ finalLoss: 0.3 })).toBeNull();
+    // The backend's first version: fitted on nothing.
+    expect(knowledgeOf({ metrics: { labels: 0 }, parentVersion: null }, null)).toEqual({ learned: false, labels: 0, head: 'mc-dropout' });
+    // A seed-policy online update: learned from its batch and the earlier labels.
+    expect(knowledgeOf({ metrics: { batchLabels: 20, historyLabels: 0 }, parentVersion: 'v0' }, null)).toEqual({ learned: true, labels: 20, head: 'mc-dropout' });
+    // No count recorded: trained from another version, so it learned from something; a first version did not.
+    expect(knowledgeOf({ parentVersion: 'v0' }, null)).toEqual({ learned: true, labels: null, head: 'mc-dropout' });
+    expect(knowledgeOf({ parentVersion: null }, null)).toEqual({ learned: false, labels: 0, head: 'mc-dropout' });
+    // The posterior's label rows (it keeps the newest rows only: a larger recorded count wins).
+    expect(knowledgeOf({ metrics: { labels: 0 }, parentVersion: null }, 0)).toEqual({ learned: false, labels: 0, head: 'posterior' });
+    expect(knowledgeOf({ metrics: { labels: 2000 }, parentVersion: 'v3' }, 1500)).toEqual({ learned: true, labels: 2000, head: 'posterior' });
+    expect(knowledgeOf({ parentVersion: 'v3' }, 12)).toEqual({ learned: true, labels: 12, head: 'posterior' });
+  });
+
+  test('"Why shown?" before any label says what the model knows and how to start, from this device’s state', () => {
+    const fresh = unlearnedReasons({ paired: false, modelVersion: null, modelLabels: 0, deviceLabels: [], canLabel: true });
+    expect(fresh.every((r) => r.kind === 'knowledge')).toBe(true);
+    const text = fresh.map((r) => r.text).join('\n');
+    expect(text).toMatch(/No labels learned yet: this browser is not paired/);
+    expect(text).toMatch(/pair this browser in the Keepers options/);
+    expect(text).toMatch(/npx keepers import FILE --as-keepers/);
+    // No evidence is claimed: no similar records, no feature effects, no probability.
+    expect(text).not.toMatch(/\d+%|±|Like \d+ record|raises|lowers/);
+    expect(text).not.toMatch(/You have labelled/);
+
+    const waiting = unlearnedReasons({ paired: false, modelVersion: null, modelLabels: 0, deviceLabels: [true, false, true], canLabel: true });
+    expect(waiting.map((r) => r.text).join('\n')).toMatch(/You have labelled 3 records on this device \(2 kept\): they wait here until this browser is paired/);
+
+    const paired = unlearnedReasons({ paired: true, modelVersion: 'a1b2c3d4e5f6', modelLabels: 0, deviceLabels: [true], canLabel: false });
+    const pairedText = paired.map((r) => r.text).join('\n');
+    expect(pairedText).toMatch(/model a1b2c3d4 from your backend was fitted on no labels/);
+    expect(pairedText).toMatch(/You have labelled 1 record on this device \(1 kept\); the model has not been updated with them yet/);
+    expect(pairedText).toMatch(/open a version of this master/);
+    expect(pairedText).not.toMatch(/pair this browser/);
+  });
+
+  describe('a neural-ts model fitted on labels (Bayesian head)', () => {
+    const scorer = new Scorer({ wasmPaths: WASM_DIR });
+    const keepers = [release(2, 'Lee Morgan', 'Blue Note', ['Hard Bop'], 1964), release(3, 'Hank Mobley', 'Blue Note', ['Hard Bop'], 1960)];
+    const rejected = [release(4, 'DJ Nobody', 'Trance Nation', ['Trance'], 2003), release(5, 'DJ Somebody', 'Trance Nation', ['Trance'], 2004)];
+    const near = release(6, 'Lee Morgan', 'Blue Note', ['Hard Bop'], 1963);
+    const unlike = release(7, 'Vox Choir', 'Chant Hall', ['Gregorian'], 1981);
+
+    beforeAll(async () => {
+      await scorer.start('auto', async () => null);
+      const initial = KeepersModel.create(undefined, 7);
+      await scorer.useArtifacts(await saveArtifacts(initial, { modelVersion: 'v0', parentVersion: null, metrics: { labels: 0 } }));
+      expect(scorer.knowledge).toEqual({ learned: false, labels: 0, head: 'mc-dropout' });
+      const labels = [...keepers.map((r) => ({ release: r, keeper: true })), ...rejected.map((r) => ({ release: r, keeper: false }))];
+      expect(refitPosterior(initial, { batch: labels, history: [], batchNumber: 0 })).toBe(4);
+      await scorer.useArtifacts(await saveArtifacts(initial, { modelVersion: 'v1', parentVersion: 'v0' }));
+      initial.dispose();
+    });
+
+    test('knows it learned from 4 labels; its uncertainty is small near them and large on a record unlike any', () => {
+      expect(scorer.knowledge).toEqual({ learned: true, labels: 4, head: 'posterior' });
+      expect(scorer.status().knowledge.learned).toBe(true);
+      const [a, b] = scorer.predict([near, unlike]);
+      expect(a!.uncertainty).toBeLessThan(b!.uncertainty);
+    });
+
+    test('the page split and "Why shown?" state the posterior numbers and the page median, not a Monte-Carlo schedule', () => {
+      const page = [near, unlike, release(8, 'Other Choir', 'Chant Hall', ['Gregorian'], 1982)];
+      const preds = scorer.predict(page);
+      const { items, page: stats } = assignByPosterior(
+        preds.map((p) => ({ releaseId: p.releaseId, mean: p.mean, uncertainty: p.uncertainty, aleatoric: p.aleatoric })),
+        new Set(),
+      );
+      const unknown = items[1]!;
+      expect(unknown.strategy).toBe('explore');
+      const labels = [...keepers, ...rejected].map((r) => ({ releaseId: r.id, keeper: keepers.includes(r), release: r }));
+      const reasons = explainLocally(scorer, { release: unlike, shown: { ...unknown, learned: true }, batchNumber: 0, labels, page: stats });
+      const pick = reasons[0]!;
+      expect(pick.kind).toBe('schedule');
+      expect(pick.text).toContain(`Learning from this: predicted keep chance ${stated(unknown)}`);
+      expect(pick.text).toContain(`this page's 3 unlabelled records (± ${Math.round(stats.medianUncertainty * 100)} points)`);
+      // No sentence names Monte-Carlo passes or the seed schedule: the head has neither.
+      expect(reasons.map((r) => r.text).join('\n')).not.toMatch(/passes disagree|of 20 picks|after \d+ batch/);
+      // The record's novelty is still stated from the labels (a new artist, a new label).
+      expect(reasons.some((r) => r.kind === 'uncertainty' && /New artist/.test(r.text))).toBe(true);
+
+      const exploit = explainLocally(scorer, { release: near, shown: { strategy: 'exploit', mean: 0.8, uncertainty: 0.1, aleatoric: 0, learned: true }, batchNumber: 0, labels, page: stats });
+      expect(exploit[0]!.text).toBe('High-confidence keeper: predicted keep chance 80% ± 10 points; even one standard deviation lower (70%) it is at least 50%');
+      const kept = explainLocally(scorer, { release: keepers[0]!, shown: { strategy: 'none', mean: 0.9, uncertainty: 0.05, aleatoric: 0, learned: true }, batchNumber: 0, labels, page: stats });
+      expect(kept[0]!.text).toBe('Already labelled (kept): predicted keep chance 90% ± 5 points');
+    });
   });
 });

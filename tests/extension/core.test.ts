@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { backendOrder, isSoftwareRenderer } from '../../extension/core/tfBackend';
 import { createBackendClient, normaliseBackendUrl, type BackendClient } from '../../extension/core/backendClient';
-import { assignStrategies, pageReleases, type ScoredRecord } from '../../extension/core/records';
+import { assignByPosterior, assignStrategies, assignUnlearned, pageReleases, type ScoredRecord } from '../../extension/core/records';
 import { withDefaults } from '../../extension/core/features';
 import { LabelQueue, type QueuedLabel, type QueueStore, type SubmitLabels } from '../../extension/core/labelQueue';
 import { createPairingCode } from '../../backend/auth';
@@ -98,12 +98,45 @@ describe('page badges', () => {
     expect(items.filter((i) => i.strategy === 'explore')).toHaveLength(5);
     expect(items.filter((i) => i.strategy === 'exploit')).toHaveLength(3);
     expect(items.slice(6)).toEqual([
-      { releaseId: null, masterId: 500001, strategy: 'exploit', mean: 0.99, uncertainty: 0.01, aleatoric: 0.1 },
-      { releaseId: null, masterId: 500002, strategy: 'explore', mean: 0.5, uncertainty: 0.9, aleatoric: 0.1 },
+      { releaseId: null, masterId: 500001, strategy: 'exploit', mean: 0.99, uncertainty: 0.01, aleatoric: 0.1, learned: true },
+      { releaseId: null, masterId: 500002, strategy: 'explore', mean: 0.5, uncertainty: 0.9, aleatoric: 0.1, learned: true },
     ]);
     // A labelled release id that happens to equal a master id does not make the master 'none'.
     const sameNumber = assignStrategies([{ releaseId: null, masterId: 100, mean: 0.9, uncertainty: 0.1, aleatoric: 0 }], new Set([100]), 0);
     expect(sameNumber[0]!.strategy).not.toBe('none');
+  });
+
+  test('before the model has learned anything: every unlabelled record explores, none exploits, all marked unlearned', () => {
+    const labelled = new Set([101]);
+    const items = assignUnlearned([...scores(30), { releaseId: null, masterId: 7, mean: 0.99, uncertainty: 0, aleatoric: 0 }], labelled, 1);
+    expect(items).toHaveLength(31);
+    expect(items.every((i) => i.learned === false && i.pendingLabels === 1)).toBe(true);
+    expect(items.filter((i) => i.strategy === 'exploit')).toHaveLength(0);
+    // Not 20 of the page by meaningless numbers: every unlabelled record, the master too.
+    expect(items.filter((i) => i.strategy === 'explore')).toHaveLength(30);
+    expect(items.find((i) => i.releaseId === 101)?.strategy).toBe('none');
+  });
+
+  test('Bayesian head (neural-ts): exploit when mean − std ≥ 50%, explore when std is at or above the page median, the rest none', () => {
+    const page: ScoredRecord[] = [
+      { releaseId: 1, mean: 0.9, uncertainty: 0.1, aleatoric: 0 }, // 80% one std lower: exploit
+      { releaseId: 2, mean: 0.7, uncertainty: 0.3, aleatoric: 0 }, // 40% one std lower, std above the median: explore
+      { releaseId: 3, mean: 0.05, uncertainty: 0.3, aleatoric: 0 }, // unknown: explore
+      { releaseId: 4, mean: 0.05, uncertainty: 0.02, aleatoric: 0 }, // known, not a keeper: none
+      { releaseId: 5, mean: 0.1, uncertainty: 0.05, aleatoric: 0 }, // none
+      { releaseId: 6, mean: 0.95, uncertainty: 0.01, aleatoric: 0 }, // labelled: none, not a candidate
+      { releaseId: null, masterId: 9, mean: 0.2, uncertainty: 0.2, aleatoric: 0 }, // at the median: explore
+    ];
+    const { items, page: stats } = assignByPosterior(page, new Set([6]));
+    expect(stats.candidates).toBe(6);
+    expect(stats.medianUncertainty).toBeCloseTo(0.15, 10);
+    expect(items.map((i) => [i.releaseId ?? `m${i.masterId}`, i.strategy])).toEqual([
+      [1, 'exploit'], [2, 'explore'], [3, 'explore'], [4, 'none'], [5, 'none'], [6, 'none'], ['m9', 'explore'],
+    ]);
+    expect(items.every((i) => i.learned)).toBe(true);
+    // A page of records the labels say nothing about (all at the prior): all explore, none exploits.
+    const unknown = assignByPosterior(scores(5).map((s) => ({ ...s, mean: 0.05, uncertainty: 0.4 })), new Set());
+    expect(unknown.items.map((i) => i.strategy)).toEqual(['explore', 'explore', 'explore', 'explore', 'explore']);
   });
 
   test('page records become releases; unreadable ones are reported with the reason, duplicates dropped', () => {

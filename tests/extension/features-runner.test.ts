@@ -54,7 +54,12 @@ class RecordingApi implements KeepersApi {
 /** Exploit when id % 4 is 1, explore when 0, none otherwise; mean/uncertainty from the id. */
 function ruleScore(id: number): Omit<RecordScore, 'releaseId'> {
   const strategy = id % 4 === 1 ? 'exploit' : id % 4 === 0 ? 'explore' : 'none';
-  return { strategy, mean: (id % 97) / 100, uncertainty: (id % 13) / 100, aleatoric: 0.05 };
+  return { strategy, mean: (id % 97) / 100, uncertainty: (id % 13) / 100, aleatoric: 0.05, learned: true };
+}
+
+/** As the background scores before the model has learned from any label: every unlabelled record explores, unlearned. */
+function unlearnedScore(id: number): Omit<RecordScore, 'releaseId'> {
+  return { ...ruleScore(id), strategy: 'explore', learned: false, pendingLabels: 0 };
 }
 
 const controllers: AbortController[] = [];
@@ -335,7 +340,7 @@ describe('"Why shown?"', () => {
     expect(api.explained).toEqual([1000060]);
     // The badge's own score goes along, so the background states the numbers the badge shows.
     const { strategy, mean, uncertainty, aleatoric } = ruleScore(1000060);
-    expect(api.explainedRecords[0]?.score).toEqual({ strategy, mean, uncertainty, aleatoric });
+    expect(api.explainedRecords[0]?.score).toEqual({ strategy, mean, uncertainty, aleatoric, learned: true });
     expect(Array.from(popover.querySelectorAll('li')).map((li) => li.textContent)).toEqual(api.reasons.map((r) => r.text));
     expect(popover.querySelector('img')).toBeNull();
     expect(rowClicks).toHaveLength(0);
@@ -351,6 +356,68 @@ describe('"Why shown?"', () => {
     expect(api.explained).toEqual([1000060]);
     doc.querySelector('h1')!.click();
     expect(popover.hidden).toBe(true);
+  });
+});
+
+describe('before the model has learned from any label', () => {
+  it('no badge claims confidence or shows a probability: it says there are no labels yet, and the label buttons work', async () => {
+    const api = new RecordingApi(unlearnedScore);
+    const { doc } = await open('marketplace-list.html', api);
+    const badges = hosts(doc);
+    expect(badges).toHaveLength(4);
+    for (const badge of badges) {
+      expect(badge.dataset).toMatchObject({ strategy: 'explore', learned: 'false' });
+      expect(badgeParts(badge)).toEqual({ text: 'No labels yet — label this to teach Keepers', prob: '' });
+      const visible = shadowText(badge);
+      expect(visible).not.toMatch(/High-confidence|Learning from this|%|±/);
+      const described = badge.shadowRoot!.querySelector('.badge')!.getAttribute('aria-label')!;
+      expect(described).toMatch(/no keep-probability/);
+      expect(described).not.toMatch(/\d+%|±|High-confidence/);
+      expect(badge.shadowRoot!.querySelectorAll('[data-keepers-label-button]')).toHaveLength(2);
+    }
+    const keeper = badges[1]!.shadowRoot!.querySelector<HTMLButtonElement>('[data-keeper="true"]')!;
+    keeper.click();
+    expect(api.labels).toEqual([{ releaseId: 1000051, keeper: true }]);
+    expect(badges[1]!.dataset.keepersLabel).toBe('keeper');
+    expect(shadowText(badges[1]!)).toContain('✓ Keeper');
+    expect(shadowText(badges[1]!)).not.toMatch(/%/);
+  });
+
+  it('says how many labels wait to be learned from, and a labelled record shows its label with no number', async () => {
+    const api = new RecordingApi((id) =>
+      id === 1000020 ? { ...unlearnedScore(id), strategy: 'none', pendingLabels: 3, label: false } : { ...unlearnedScore(id), pendingLabels: 3 },
+    );
+    const { doc } = await open('marketplace-list.html', api);
+    const labelled = doc.querySelector<HTMLElement>('[data-keepers-badge][data-release-id="1000020"]')!;
+    expect(badgeParts(labelled)).toEqual({ text: '', prob: '' });
+    expect(shadowText(labelled)).toContain('✗ Not a keeper');
+    expect(shadowText(labelled)).not.toMatch(/%/);
+    const other = doc.querySelector<HTMLElement>('[data-keepers-badge][data-release-id="1000001"]')!;
+    expect(badgeParts(other).text).toBe('Nothing learned yet (3 labels so far) — label this to teach Keepers');
+  });
+
+  it('a master-only row asks for a version to be labelled, with no number', async () => {
+    const api = new RecordingApi(unlearnedScore);
+    const { doc } = await open('artist.html', api);
+    const master = doc.querySelector<HTMLElement>('[data-keepers-badge][data-master-id="500001"]')!;
+    expect(badgeParts(master)).toEqual({ text: 'No labels yet — label a version to teach Keepers', prob: '' });
+  });
+
+  it('"Why shown?" sends the badge as unlearned and shows what the model knows, as text', async () => {
+    const api = new RecordingApi(unlearnedScore);
+    api.reasons = [
+      { kind: 'knowledge', text: 'No labels learned yet: this browser is not paired with a Keepers backend.' },
+      { kind: 'knowledge', text: 'To teach it: pair this browser in the Keepers options.' },
+    ];
+    const { doc } = await open('release.html', api);
+    const header = doc.querySelector<HTMLElement>('h1 [data-keepers-badge]')!;
+    expect(badgeParts(header)).toEqual({ text: 'No labels yet — label this to teach Keepers', prob: '' });
+    const root = header.shadowRoot!;
+    root.querySelector<HTMLButtonElement>('[data-keepers-why]')!.click();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(api.explainedRecords[0]?.score).toMatchObject({ strategy: 'explore', learned: false });
+    const items = Array.from(root.querySelectorAll('[role="dialog"] li'));
+    expect(items.map((li) => [li.getAttribute('data-kind'), li.textContent])).toEqual(api.reasons.map((r) => [r.kind, r.text]));
   });
 });
 

@@ -7,9 +7,13 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { Popup, type PopupApi } from '../../extension/components/Popup';
 import type { ExtensionStatus, PopupBatch } from '../../extension/core/messaging';
 
-function status(paired: boolean): ExtensionStatus {
+function status(paired: boolean, learned = paired): ExtensionStatus {
   return {
-    scorer: { backend: 'wasm', preference: 'auto', reason: 'WebGL is software-rendered (SwiftShader): WASM is faster on the CPU', renderer: 'SwiftShader', modelVersion: paired ? 'v7' : null, modelSource: paired ? 'backend' : 'untrained' },
+    scorer: {
+      backend: 'wasm', preference: 'auto', reason: 'WebGL is software-rendered (SwiftShader): WASM is faster on the CPU', renderer: 'SwiftShader',
+      modelVersion: paired ? 'v7' : null, modelSource: paired ? 'backend' : 'untrained',
+      knowledge: learned ? { learned: true, labels: 60, head: 'posterior' } : { learned: false, labels: 0, head: 'mc-dropout' },
+    },
     sync: { paired, backendUrl: 'http://127.0.0.1:8787', deviceId: paired ? 1 : null, queued: 0, lastSyncAt: null, lastError: null, remoteModelVersion: null },
     batchNumber: 3,
     exploreRate: 0.6 * 0.95 ** 3,
@@ -46,9 +50,10 @@ class MemoryBackground implements PopupApi {
   optionsOpened = 0;
   /** How long labels take to answer (the real background answers over a message channel). */
   delayMs = 0;
-  constructor(private readonly paired: boolean) {}
+  constructor(private readonly paired: boolean, private readonly learned = paired) {}
   async getStatus() {
-    return { ...status(this.paired), sync: { ...status(this.paired).sync, queued: this.labels.length } };
+    const s = status(this.paired, this.learned);
+    return { ...s, sync: { ...s.sync, queued: this.labels.length } };
   }
   async getBatch() {
     return batch();
@@ -113,9 +118,27 @@ describe('popup', () => {
     expect(card.textContent).toContain('Learning from this');
     expect(card.textContent).toContain('50% ± 10%');
     expect(text('explore-rate')).toBe('51% (batch 3)');
-    expect(text('model-version')).toBe('v7');
+    expect(text('model-version')).toBe('v7 (learned from 60 labels)');
     expect(text('tf-backend')).toBe('wasm');
     expect(root.querySelectorAll('ol.batch li')).toHaveLength(20);
+  });
+
+  test('paired, but the model has learned from no label yet: no probability and no strategy claim, only that it has no labels; labelling works', async () => {
+    const api = new MemoryBackground(true, false);
+    await mount(api);
+    await settle();
+    const card = root.querySelector('article.card')!;
+    expect(card.getAttribute('data-learned')).toBe('false');
+    expect(card.textContent).toContain('Artist 0');
+    expect(card.textContent).toContain('No labels yet — every label teaches Keepers');
+    expect(card.textContent).not.toMatch(/%|±|High-confidence|Learning from this/);
+    const list = Array.from(root.querySelectorAll('ol.batch li'));
+    expect(list).toHaveLength(20);
+    for (const li of list) expect(li.getAttribute('title')).not.toMatch(/%|High-confidence/);
+    expect(text('model-version')).toBe('v7 (no labels yet)');
+    await press('k');
+    expect(api.labels.map((l) => [l.releaseId, l.keeper])).toEqual([[500, true]]);
+    expect(text('progress')).toBe('1 / 20 labelled');
   });
 
   test('K, N and the arrows label and advance; U and Backspace undo the last label', async () => {
@@ -188,5 +211,6 @@ describe('popup', () => {
     await act(async () => root.querySelector<HTMLButtonElement>('button.primary')!.click());
     expect(api.optionsOpened).toBe(1);
     expect(root.querySelector('article.card')).toBeNull();
+    expect(text('model-version')).toBe('untrained (no labels yet)');
   });
 });
