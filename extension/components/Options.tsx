@@ -1,6 +1,7 @@
-// Options: backend address and pairing code, per-feature toggles, tfjs backend, "forget this device".
+// Options: backend address and pairing code, the learner policy (paired), per-feature toggles, tfjs
+// backend, "forget this device".
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import type { BackendPreference, ExtensionStatus } from '../core/messaging';
+import type { BackendPreference, ExtensionStatus, PolicySetting } from '../core/messaging';
 import { FEATURE_TOGGLES } from '../core/features';
 import { knowledgeLine, syncLine } from './format';
 
@@ -12,9 +13,78 @@ export interface OptionsApi {
   getFeatureToggles(): Promise<Record<string, boolean>>;
   setFeatureToggles(toggles: Record<string, boolean>): Promise<Record<string, boolean>>;
   setBackendPreference(preference: BackendPreference): Promise<unknown>;
+  /** The backend's learner policy (bandit.policy), paired only. */
+  getPolicy(): Promise<PolicySetting>;
+  setPolicy(policy: string): Promise<{ policy: string }>;
   /** Asks for access to a backend outside 127.0.0.1 / localhost (must run in the click handler). */
   requestHostAccess(backendUrl: string): Promise<boolean>;
   confirm(question: string): boolean;
+}
+
+/** Plain words for a policy where the backend's own line is written for developers. */
+const POLICY_WORDS: Record<string, string> = {
+  seed: 'the original specification: Monte-Carlo dropout with a fixed exploration schedule',
+};
+
+export function policyDescription(p: { name: string; description: string }): string {
+  return POLICY_WORDS[p.name] ?? p.description;
+}
+
+/** The learner the backend runs, and the choice of another one (bandit.policy / bandit.setPolicy). */
+function PolicyChoice({ api, busy, act }: { api: OptionsApi; busy: boolean; act: (fn: () => Promise<string>) => Promise<void> }) {
+  const [setting, setSetting] = useState<PolicySetting | null>(null);
+  /** The policy just chosen, shown checked until the backend has answered. */
+  const [pending, setPending] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const load = useCallback(() => {
+    setError(null);
+    return api.getPolicy().then(setSetting, (e: Error) => setError(e.message));
+  }, [api]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  const choose = (policy: string) => {
+    setPending(policy);
+    void act(async () => {
+      try {
+        const { policy: chosen } = await api.setPolicy(policy);
+        return `Learner set to ${chosen}: the next batches are picked and learned with it.`;
+      } finally {
+        await load();
+        setPending(null);
+      }
+    });
+  };
+
+  return (
+    <section data-testid="policy">
+      <h2>Learner</h2>
+      {error && (
+        <p class="error" role="alert" data-testid="policy-error">
+          {error}
+        </p>
+      )}
+      {setting && (
+        <fieldset disabled={busy}>
+          <legend>
+            In use: <strong data-testid="policy-current">{setting.policy}</strong>
+            {setting.policy === setting.defaultPolicy ? ' (default)' : ''}
+          </legend>
+          {setting.available.map((p) => (
+            <label class="toggle policy" key={p.name}>
+              <input type="radio" name="policy" value={p.name} checked={p.name === (pending ?? setting.policy)} onChange={() => choose(p.name)} />{' '}
+              <strong>{p.name}</strong>
+              {p.name === setting.defaultPolicy ? ' (default)' : ''} – <span class="description">{policyDescription(p)}</span>
+            </label>
+          ))}
+        </fieldset>
+      )}
+      {!setting && !error && <p>Asking the backend…</p>}
+    </section>
+  );
 }
 
 export function Options({ api }: { api: OptionsApi }) {
@@ -116,6 +186,8 @@ export function Options({ api }: { api: OptionsApi }) {
           </button>
         </form>
       )}
+
+      {paired && <PolicyChoice api={api} busy={busy} act={act} />}
 
       <h2>On Discogs pages</h2>
       {FEATURE_TOGGLES.map((f) => (

@@ -95,6 +95,17 @@ export interface ProtocolMap {
   setBackendPreference(data: { preference: BackendPreference }): ScorerStatus;
   /** Flushes the label queue and pulls labels and weights now. */
   syncNow(): SyncState;
+  /** The learner policy the backend runs, its default and the choices (bandit.policy); paired only. */
+  getPolicy(): PolicySetting;
+  /** Chooses the learner policy for later batches (bandit.setPolicy); paired only. */
+  setPolicy(data: { policy: string }): { policy: string };
+}
+
+export interface PolicySetting {
+  /** The policy in use: the collector's choice, else the default. */
+  policy: string;
+  defaultPolicy: string;
+  available: { name: string; description: string }[];
 }
 
 export type TfBackendName = 'webgl' | 'wasm' | 'cpu';

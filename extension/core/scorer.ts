@@ -64,6 +64,8 @@ export class Scorer {
   private model: KeepersModel | null = null;
   private artifacts: ModelArtifacts | null = null;
   private started: Promise<void> | null = null;
+  /** The backend's learner policy (bandit.policy); null until known. */
+  private policy: string | null = null;
   private current: ScorerStatus = {
     backend: null,
     preference: 'auto',
@@ -135,8 +137,28 @@ export class Scorer {
     this.model?.dispose();
     this.model = model;
     this.artifacts = artifacts;
-    const knowledge = knowledgeOf(artifacts, model.posterior ? model.posterior.labelCount : null);
-    this.current = { ...this.current, modelVersion: artifacts.modelVersion, modelSource: 'backend', knowledge };
+    this.current = { ...this.current, modelVersion: artifacts.modelVersion, modelSource: 'backend', knowledge: this.knowledgeNow() };
+  }
+
+  /**
+   * The learner policy the backend runs (bandit.policy), so the page scores with the same head as the
+   * backend: `seed` is specified on the Monte-Carlo dropout head even when the model carries a Bayesian
+   * head; every other policy uses the Bayesian head when there is one. null: not known (the default).
+   */
+  setPolicy(policy: string | null): void {
+    if (policy === this.policy) return;
+    this.policy = policy;
+    this.current = { ...this.current, knowledge: this.knowledgeNow() };
+  }
+
+  private usesPosterior(): boolean {
+    return this.model?.posterior != null && this.policy !== 'seed';
+  }
+
+  private knowledgeNow(): ModelKnowledge {
+    if (!this.artifacts || !this.model) return UNTRAINED_KNOWLEDGE;
+    const known = knowledgeOf(this.artifacts, this.model.posterior ? this.model.posterior.labelCount : null);
+    return { ...known, head: this.usesPosterior() ? 'posterior' : 'mc-dropout' };
   }
 
   useUntrained(): void {
@@ -167,7 +189,8 @@ export class Scorer {
     if (!this.model) throw new Error('The scorer has not started yet');
     if (releases.length === 0) return [];
     const enc = encodeReleases(releases);
-    if (opts.deterministic) return predict(this.model, enc, { samples: 1, dropout: false, withEmbedding: opts.withEmbedding });
-    return predict(this.model, enc, { samples: this.model.config.mcSamples, seed: PREDICT_SEED, withEmbedding: opts.withEmbedding });
+    const head = this.usesPosterior() ? 'auto' : 'mc-dropout';
+    if (opts.deterministic) return predict(this.model, enc, { samples: 1, dropout: false, withEmbedding: opts.withEmbedding, head });
+    return predict(this.model, enc, { samples: this.model.config.mcSamples, seed: PREDICT_SEED, withEmbedding: opts.withEmbedding, head });
   }
 }

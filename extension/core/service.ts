@@ -2,6 +2,7 @@
 // applied at once, synced later), the popup's batches, pairing and sync. background.ts only wires it up.
 import { TRPCClientError } from '@trpc/client';
 import type { Release } from '../../shared/schemas';
+import type { PolicyName } from '../../shared/bandit/learner';
 import { explorationRate } from '../../shared/bandit';
 import { createBackendClient, describeBackendError, isUnauthorized, normaliseBackendUrl, type BackendClient } from './backendClient';
 import { checkShownScore, explainShown, unlearnedReasons } from './explain';
@@ -11,6 +12,7 @@ import type {
   BackendPreference,
   ExtensionStatus,
   PageRecord,
+  PolicySetting,
   PopupBatch,
   PopupBatchItem,
   Reason,
@@ -36,6 +38,21 @@ import {
   type LocalLabel,
   type Pairing,
 } from './settings';
+
+/** A backend older than the procedure asked for (tRPC answers NOT_FOUND "No procedure found"). */
+function isMissingProcedure(err: unknown): boolean {
+  return err instanceof TRPCClientError && (err.data as { code?: string } | undefined)?.code === 'NOT_FOUND' && /no procedure/i.test(err.message);
+}
+
+/** A sentence for the options page when reading or choosing the policy failed. */
+function policyError(err: unknown, doing: string): string {
+  if (isMissingProcedure(err)) return `Could not ${doing}: this backend does not offer a choice of learner yet (update it).`;
+  if (err instanceof TRPCClientError) {
+    const issues = (err.data as { issues?: { message: string }[] | null } | undefined)?.issues;
+    if (issues && issues.length > 0) return `Could not ${doing}: ${issues.map((i) => i.message).join('; ')}.`;
+  }
+  return `Could not ${doing}: ${describeBackendError(err)}`;
+}
 
 /** models.latest, or null while the backend has no model version yet (NOT_FOUND). */
 async function latestModel(client: BackendClient) {
@@ -73,6 +90,8 @@ export class KeepersService {
 
   private async ready(): Promise<Scorer> {
     await this.scorer.start(await backendPreferenceItem.getValue(), readCachedArtifacts);
+    // The page scores with the head of the backend's policy (a restarted worker reads it from storage).
+    this.scorer.setPolicy((await syncItem.getValue()).policy ?? null);
     return this.scorer;
   }
 
@@ -367,6 +386,7 @@ export class KeepersService {
     await currentBatchItem.setValue(null);
     await clearCachedArtifacts();
     this.upserted.clear();
+    this.scorer.setPolicy(null);
     if (this.scorer.ready) this.scorer.useUntrained();
     return { ok: true };
   }
@@ -394,6 +414,7 @@ export class KeepersService {
     try {
       await this.queue.flush();
       await this.pullLabels(client, sync);
+      sync.policy = await this.fetchPolicy(client, sync.policy ?? null);
       const latest = await latestModel(client);
       sync.remoteModelVersion = latest?.version ?? null;
       if (latest) sync.batchNumber = latest.batchCount;
@@ -411,6 +432,52 @@ export class KeepersService {
     sync.lastSyncAt = new Date().toISOString();
     await syncItem.setValue(sync);
     return this.syncState();
+  }
+
+  /** bandit.policy's choice; a backend without the procedure (older) keeps the last known one. */
+  private async fetchPolicy(client: BackendClient, known: string | null): Promise<string | null> {
+    try {
+      const { policy } = await client.bandit.policy.query();
+      this.scorer.setPolicy(policy);
+      return policy;
+    } catch (err) {
+      if (isMissingProcedure(err)) return known;
+      throw err;
+    }
+  }
+
+  async getPolicy(): Promise<PolicySetting> {
+    const conn = await this.client();
+    if (!conn) throw new Error('Not paired: pair this browser with your Keepers backend to see and choose its learner.');
+    let setting: PolicySetting;
+    try {
+      const res = await conn.client.bandit.policy.query();
+      setting = { policy: res.policy, defaultPolicy: res.defaultPolicy, available: res.available.map((a) => ({ name: a.name, description: a.description })) };
+    } catch (err) {
+      throw new Error(policyError(err, 'read the learner policy'));
+    }
+    await this.notePolicy(setting.policy);
+    return setting;
+  }
+
+  async setPolicy(policy: string): Promise<{ policy: string }> {
+    if (typeof policy !== 'string' || policy.trim() === '') throw new Error('Choose a learner policy first.');
+    const conn = await this.client();
+    if (!conn) throw new Error('Not paired: pair this browser with your Keepers backend to choose its learner.');
+    let chosen: string;
+    try {
+      // The backend checks the name against its own list and answers with the reason when it refuses it.
+      ({ policy: chosen } = await conn.client.bandit.setPolicy.mutate({ policy: policy as PolicyName }));
+    } catch (err) {
+      throw new Error(policyError(err, `switch the learner to "${policy}"`));
+    }
+    await this.notePolicy(chosen);
+    return { policy: chosen };
+  }
+
+  private async notePolicy(policy: string): Promise<void> {
+    this.scorer.setPolicy(policy);
+    await syncItem.setValue({ ...(await syncItem.getValue()), policy });
   }
 
   /** Labels from other devices since the cursor, a page at a time (at most LABEL_PAGES pages per sync). */

@@ -21,6 +21,8 @@ export interface SyncRecord {
   remoteModelVersion: string | null;
   /** The backend's batch counter as last seen (schedule of the page badges). */
   batchNumber: number;
+  /** The learner policy the backend runs (bandit.policy) as last seen; null before the first answer (or a backend without one). */
+  policy?: string | null;
 }
 
 export interface LocalLabel {
@@ -29,7 +31,7 @@ export interface LocalLabel {
   release: Release | null;
 }
 
-export const EMPTY_SYNC: SyncRecord = { cursor: 0, lastSyncAt: null, lastError: null, remoteModelVersion: null, batchNumber: 0 };
+export const EMPTY_SYNC: SyncRecord = { cursor: 0, lastSyncAt: null, lastError: null, remoteModelVersion: null, batchNumber: 0, policy: null };
 
 export const backendUrlItem = storage.defineItem<string>('local:backendUrl', { fallback: DEFAULT_BACKEND_URL });
 export const pairingItem = storage.defineItem<Pairing | null>('local:pairing', { fallback: null });

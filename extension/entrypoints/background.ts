@@ -25,6 +25,8 @@ export default defineBackground(() => {
   onMessage('forgetDevice', () => service.forgetDevice());
   onMessage('setBackendPreference', ({ data }) => service.setBackendPreference(data.preference));
   onMessage('syncNow', () => service.syncNow());
+  onMessage('getPolicy', () => service.getPolicy());
+  onMessage('setPolicy', ({ data }) => service.setPolicy(data.policy));
 
   // Periodic sync of labels and weights; alarms wake a stopped service worker, timers would not.
   void browser.alarms.get(SYNC_ALARM).then((existing) => {

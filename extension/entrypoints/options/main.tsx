@@ -26,6 +26,8 @@ const api: OptionsApi = {
   getFeatureToggles: () => sendMessage('getFeatureToggles', undefined),
   setFeatureToggles: (toggles) => sendMessage('setFeatureToggles', toggles),
   setBackendPreference: (preference) => sendMessage('setBackendPreference', { preference }),
+  getPolicy: () => sendMessage('getPolicy', undefined),
+  setPolicy: (policy) => sendMessage('setPolicy', { policy }),
   requestHostAccess,
   confirm: (q) => window.confirm(q),
 };
