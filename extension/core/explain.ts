@@ -147,7 +147,7 @@ export function unlearnedReasons(input: UnlearnedInput): Reason[] {
     reasons.push({
       kind: 'knowledge',
       text: input.paired
-        ? `${yours}; the model has not been updated with them yet: it is each time a batch of 20 is finished in the popup, or with \`npx keepers train\`.`
+        ? `${yours}, which the model has not learned from yet: it learns each time a batch of 20 is finished in the popup, or when you run npx keepers train.`
         : `${yours}: they wait here until this browser is paired, then go to your backend, which learns from them.`,
     });
   }
@@ -155,8 +155,8 @@ export function unlearnedReasons(input: UnlearnedInput): Reason[] {
   reasons.push({
     kind: 'knowledge',
     text: input.paired
-      ? `To teach it: label records (${where}, or a batch of 20 in the popup), or import your Discogs collection: \`npx keepers import FILE --as-keepers\`.`
-      : `To teach it: pair this browser in the Keepers options (a code from \`npx keepers pair\`), then label records (${where}, or 20 at a time in the popup), or import your Discogs collection: \`npx keepers import FILE --as-keepers\`.`,
+      ? `To teach it: label records (${where}, or a batch of 20 in the popup), or import your Discogs collection (npx keepers import FILE --as-keepers).`
+      : `To teach it: pair this browser in the Keepers options (run npx keepers pair for a code), then label records (${where}, or 20 at a time in the popup), or import your Discogs collection (npx keepers import FILE --as-keepers).`,
   });
   reasons.push({ kind: 'knowledge', text: 'Until then every unlabelled record gets this badge: with nothing learned, no record is a better pick than another.' });
   return reasons;

@@ -31,6 +31,22 @@ async function routeDiscogs(ext: ExtensionBrowser): Promise<void> {
 }
 
 const REAL_MARKETPLACE = 'KirianCaumes__Discogs-Marketplace-API-NodeJS/test__html__index@2020-04-25_491dbe4.html';
+const REAL_ITEM_PAGE_2021 = 'grigorjevas__Discogs-marketplace-scraper/test__example_page@2021-03-15_f7b21ad.html';
+
+/** What a badge shows a person: its visible box (the shadow root's style sheet and closed popover left out). */
+async function badgeTexts(page: Page, selector = '[data-keepers-badge]'): Promise<string[]> {
+  return page.$$eval(selector, (els) => els.map((e) => (e.shadowRoot?.querySelector('.badge')?.textContent ?? '').replace(/\s+/g, ' ').trim()));
+}
+
+/** Before the model has learned from a label: no confidence claimed, no probability, and it says so. */
+function expectHonestColdStart(texts: string[]): void {
+  expect(texts.length).toBeGreaterThan(0);
+  for (const text of texts) {
+    expect(text).not.toMatch(/High-confidence keeper/);
+    expect(text).not.toMatch(/%|±/);
+    expect(text).toContain('No labels yet — label');
+  }
+}
 
 async function badgeIds(page: Page, selector = '[data-keepers-badge]'): Promise<number[]> {
   return page.$$eval(selector, (els) => els.map((e) => Number(e.getAttribute('data-release-id'))));
@@ -84,7 +100,7 @@ describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
     await backend?.stop();
   });
 
-  test('before pairing: a badge on every release row of a marketplace page, with the schedule’s explore share', async () => {
+  test('before pairing: a badge on every release row of a marketplace page; nothing learned, so no numbers and no confidence', async () => {
     const page = await ext.context.newPage();
     await page.goto(MARKETPLACE);
     const rows = await marketplaceRowIds(page);
@@ -93,17 +109,19 @@ describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
     expect((await badgeIds(page)).sort()).toEqual([...rows].sort());
 
     const badges = await page.$$eval('[data-keepers-badge]', (els) =>
-      els.map((e) => ({ strategy: e.getAttribute('data-strategy'), mean: Number(e.getAttribute('data-mean')), unc: Number(e.getAttribute('data-uncertainty')) })),
+      els.map((e) => ({ strategy: e.getAttribute('data-strategy'), learned: e.getAttribute('data-learned'), mean: Number(e.getAttribute('data-mean')) })),
     );
     for (const b of badges) {
+      // The untrained model still ran (its raw score is in the attribute), but it is shown as nothing.
       expect(b.mean).toBeGreaterThanOrEqual(0);
       expect(b.mean).toBeLessThanOrEqual(1);
-      expect(b.unc).toBeGreaterThan(0); // an untrained model is uncertain
+      expect(b.learned).toBe('false');
+      // With nothing learned no record is a better pick: every one is there to learn from, none exploited.
+      expect(b.strategy).toBe('explore');
     }
-    // Batch 0 explores 60%: round(0.6 · n) of the page's n records explore, the rest exploit.
-    const explore = badges.filter((b) => b.strategy === 'explore').length;
-    expect(explore).toBe(Math.round(0.6 * rows.length));
-    expect(badges.filter((b) => b.strategy === 'exploit').length).toBe(rows.length - explore);
+    expectHonestColdStart(await badgeTexts(page));
+    // The label buttons are there to start teaching it.
+    expect(await page.locator('[data-keepers-badge] button[data-keepers-label-button]').count()).toBe(2 * rows.length);
     await page.screenshot({ path: screenshotPath('marketplace-badges.png'), fullPage: true });
     await page.close();
   });
@@ -127,33 +145,68 @@ describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
       }),
     );
     for (const row of perRow) expect(Number(row.badged)).toBe(row.linked);
+    // A fresh install has learned nothing: no badge of the 25 claims confidence or shows a probability.
+    expectHonestColdStart(await badgeTexts(page, 'table.mpitems tbody tr.shortcut_navigable [data-keepers-badge]'));
     await rows.nth(2).scrollIntoViewIfNeeded();
     await page.screenshot({ path: screenshotPath('real-marketplace-badges.png') });
     await page.close();
   });
 
-  test('a release page gets a header badge, and "Why shown?" opens with the model’s reasons', async () => {
+  test.skipIf(!hasData)('a real 2021 Discogs marketplace page, fresh install: "no labels yet", no confidence, no %; "Why shown?" says what the model knows', async () => {
+    const html = readFileSync(dataPath('sources', REAL_ITEM_PAGE_2021), 'utf8');
+    const url = 'https://www.discogs.com/sell/release/9830762';
+    const status = await message(extPage, 'getStatus');
+    expect(status.sync.paired).toBe(false);
+    expect(status.scorer.knowledge).toEqual({ learned: false, labels: 0, head: 'mc-dropout' });
+    const page = await ext.context.newPage();
+    await page.route(url, (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }));
+    await page.goto(url);
+    const header = page.locator('#profile_title [data-keepers-badge]');
+    await header.waitFor({ timeout: 30_000 });
+    expect(await header.getAttribute('data-release-id')).toBe('9830762');
+    expect(await header.getAttribute('data-learned')).toBe('false');
+    const texts = await badgeTexts(page);
+    expectHonestColdStart(texts);
+    expect(texts[0]).toContain('No labels yet — label this to teach Keepers');
+    // Labelling is how to start, so the buttons work as ever.
+    expect(await header.locator('button[data-keepers-label-button]').count()).toBe(2);
+
+    await header.locator('[data-keepers-why]').click();
+    const dialog = header.locator('[role="dialog"]');
+    await dialog.locator('li').first().waitFor({ timeout: 30_000 });
+    const reasons = await dialog.locator('li').allTextContents();
+    const said = reasons.join('\n');
+    expect(said).toMatch(/No labels learned yet: this browser is not paired/);
+    expect(said).toMatch(/pair this browser in the Keepers options/);
+    expect(said).toMatch(/npx keepers import FILE --as-keepers/);
+    // Nothing canned: no similar records, no feature effects, no probability the model cannot back.
+    expect(said).not.toMatch(/\d+%|±|Like \d+ record|raises|lowers|High-confidence/);
+    expect(await dialog.locator('li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-kind')))).toEqual(reasons.map(() => 'knowledge'));
+    await page.screenshot({ path: screenshotPath('real-2021-cold-start-why-shown.png') });
+    await page.close();
+  });
+
+  test('a release page gets a header badge, and "Why shown?" opens with what the model knows (nothing yet)', async () => {
     const page = await ext.context.newPage();
     await page.goto(RELEASE);
     const header = page.locator('[data-keepers-badge][data-variant="header"]');
     await header.waitFor({ timeout: 30_000 });
     expect(await header.getAttribute('data-release-id')).toBe('1000001');
+    expect(await header.locator('.prob').textContent()).toBe('');
 
     await header.locator('[data-keepers-why]').click();
     const dialog = header.locator('[role="dialog"]');
     await dialog.locator('li').first().waitFor({ timeout: 30_000 });
     const reasons = await dialog.locator('li').allTextContents();
     expect(reasons.length).toBeGreaterThanOrEqual(2);
-    // Computed, not canned: the Monte-Carlo spread is stated with its numbers, the ones the badge shows.
-    expect(reasons.join('\n')).toMatch(/\d+%/);
-    const shown = await header.locator('.prob').textContent();
-    expect(shown).toMatch(/^\d+% ± \d+$/);
-    expect(reasons.find((r) => r.includes('predicted keep chance'))).toContain(`predicted keep chance ${shown} points`);
-    await page.screenshot({ path: screenshotPath('release-why-shown.png') });
+    // Computed from this device's state, not canned evidence: no labels, not paired, how to start.
+    expect(reasons[0]).toMatch(/^No labels learned yet: this browser is not paired/);
+    expect(reasons.join('\n')).not.toMatch(/predicted keep chance|\d+%/);
+    await page.screenshot({ path: screenshotPath('release-why-shown-cold.png') });
     await page.close();
   });
 
-  test('an artist discography: every row badged, the master-only row too, and its "Why shown?" states its numbers', async () => {
+  test('an artist discography: every row badged, the master-only row too, and its "Why shown?" says how to label it', async () => {
     const page = await ext.context.newPage();
     await page.goto(FIXTURE_PAGES['artist.html']);
     const rows = page.locator('table[class^="releases_"] tbody tr');
@@ -164,11 +217,11 @@ describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
 
     const master = page.locator('[data-keepers-badge][data-master-id="500001"]');
     expect(await master.getAttribute('data-release-id')).toBe('');
-    expect(['exploit', 'explore']).toContain(await master.getAttribute('data-strategy'));
+    expect(await master.getAttribute('data-strategy')).toBe('explore');
     const mean = Number(await master.getAttribute('data-mean'));
     expect(mean).toBeGreaterThan(0);
     expect(mean).toBeLessThan(1);
-    expect(Number(await master.getAttribute('data-uncertainty'))).toBeGreaterThan(0);
+    expect(await badgeTexts(page, '[data-keepers-badge][data-master-id="500001"]')).toEqual([expect.stringContaining('No labels yet — label a version to teach Keepers')]);
     // No label buttons on a master: the badge says why.
     expect(await master.locator('button[data-keepers-label-button]').count()).toBe(0);
     expect(await master.locator('.badge').getAttribute('title')).toMatch(/Open a version to label it/);
@@ -180,10 +233,8 @@ describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
     const dialog = master.locator('[role="dialog"]');
     await dialog.locator('li').first().waitFor({ timeout: 30_000 });
     const reasons = await dialog.locator('li').allTextContents();
-    const shown = await master.locator('.prob').textContent();
-    expect(reasons.find((r) => r.includes('predicted keep chance'))).toContain(`predicted keep chance ${shown} points`);
-    // Computed from the row's metadata: the label the row shows is one of the features weighed.
-    expect(reasons.join('\n')).toMatch(/Halcyon Records|Nova Lines|1990s|Afterglow|labelled/);
+    expect(reasons.join('\n')).toMatch(/open a version of this master/);
+    expect(reasons.join('\n')).not.toMatch(/\d+%/);
     await page.screenshot({ path: screenshotPath('artist-master-why-shown.png') });
     await page.close();
   });
@@ -253,6 +304,11 @@ describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
     await popup.setViewportSize({ width: 400, height: 640 });
     const progress = popup.getByTestId('progress');
     await expect.poll(() => progress.textContent(), { timeout: 30_000 }).toBe('0 / 20 labelled');
+    // The backend's first version was fitted on no labels: the cards show no probability yet.
+    expect((await message(extPage, 'getStatus')).scorer.knowledge.learned).toBe(false);
+    const firstCard = popup.locator('article.card');
+    expect(await firstCard.getAttribute('data-learned')).toBe('false');
+    expect(await firstCard.textContent()).not.toMatch(/%|High-confidence/);
     const keys = ['k', 'n', 'ArrowRight', 'ArrowLeft'];
     for (let i = 0; i < 20; i++) {
       if (i === 3) {
@@ -281,14 +337,79 @@ describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
       .toBe(after);
     const status = await message(extPage, 'getStatus');
     expect(status.scorer.modelSource).toBe('backend');
+    expect(status.scorer.knowledge.learned).toBe(true);
     expect(status.sync.queued).toBe(0);
     expect(status.batchNumber).toBe(1);
     await popup.screenshot({ path: screenshotPath('popup-done.png') });
+
+    // Learned from 20 labels: the badges show the model's numbers and "Why shown?" states them.
+    const release = await ext.context.newPage();
+    await release.goto(RELEASE);
+    const header = release.locator('[data-keepers-badge][data-variant="header"]');
+    await header.waitFor({ timeout: 30_000 });
+    expect(await header.getAttribute('data-learned')).toBe('true');
+    const shown = await header.locator('.prob').textContent();
+    expect(shown).toMatch(/^\d+% ± \d+$/);
+    await header.locator('[data-keepers-why]').click();
+    const dialog = header.locator('[role="dialog"]');
+    await dialog.locator('li').first().waitFor({ timeout: 30_000 });
+    const reasons = await dialog.locator('li').allTextContents();
+    expect(reasons.length).toBeGreaterThanOrEqual(2);
+    expect(reasons.find((r) => r.includes('predicted keep chance'))).toContain(`predicted keep chance ${shown} points`);
+    expect(reasons.join('\n')).not.toMatch(/No labels learned yet/);
+    await release.screenshot({ path: screenshotPath('release-why-shown.png') });
+
+    // A master-only row is explained on the device, from the row's own metadata, with its badge's numbers.
+    await release.goto(FIXTURE_PAGES['artist.html']);
+    const master = release.locator('[data-keepers-badge][data-master-id="500001"]');
+    await master.waitFor({ timeout: 30_000 });
+    const masterStrategy = await master.getAttribute('data-strategy');
+    const masterShown = await master.locator('.prob').textContent();
+    // A quiet ('none') badge shows its buttons on hover, as a person reaches them.
+    await master.hover();
+    await master.locator('[data-keepers-why]').click();
+    const masterDialog = master.locator('[role="dialog"]');
+    await masterDialog.locator('li').first().waitFor({ timeout: 30_000 });
+    const masterReasons = await masterDialog.locator('li').allTextContents();
+    // A quiet ('none') badge shows the probability alone; the reason adds its ±.
+    expect(masterReasons.find((r) => r.includes('predicted keep chance'))).toContain(`predicted keep chance ${masterShown}${masterStrategy === 'none' ? ' ±' : ' points'}`);
+    expect(masterReasons.join('\n')).toMatch(/Halcyon Records|Nova Lines|1990s|Afterglow|labelled/);
+    await release.close();
 
     // Paired, "Why shown?" comes from the backend's model (explain.record) for a record seen on a page.
     const why = await message(extPage, 'explainRecord', { releaseId: 1000001, record: { releaseId: 1000001, release: { id: 1000001, title: 'Afterglow', artists: ['Nova Lines'], styles: ['Ambient'] } } });
     expect(why.reasons.length).toBeGreaterThan(0);
     expect(why.reasons.every((r) => r.text.length > 0)).toBe(true);
+  });
+
+  test('paired, the options page shows the learner in use and changes it on the backend', async () => {
+    const options = await openExtensionPage(ext, 'options.html');
+    const current = options.getByTestId('policy-current');
+    await current.waitFor({ timeout: 30_000 });
+    expect(await current.textContent()).toBe('neural-ts');
+    expect(await options.getByTestId('policy').locator('legend').textContent()).toBe('In use: neural-ts (default)');
+    const seedLabel = options.locator('label.policy', { has: options.locator('input[value="seed"]') });
+    expect(await seedLabel.textContent()).toContain('the original specification: Monte-Carlo dropout with a fixed exploration schedule');
+    await options.screenshot({ path: screenshotPath('options-policy.png'), fullPage: true });
+
+    const backendPolicy = async () => {
+      const { pairing } = (await extPage.evaluate(() =>
+        (globalThis as unknown as { chrome: { storage: { local: { get(k: string): Promise<Record<string, unknown>> } } } }).chrome.storage.local.get('pairing'),
+      )) as { pairing: { token: string } };
+      const res = await fetch(`${backend.url}/trpc/bandit.policy`, { headers: { Authorization: `Bearer ${pairing.token}` } });
+      return ((await res.json()) as { result: { data: { policy: string } } }).result.data.policy;
+    };
+    await options.locator('input[name="policy"][value="seed"]').check();
+    await expect.poll(() => options.getByTestId('options-message').textContent(), { timeout: 30_000 }).toBe(
+      'Learner set to seed: the next batches are picked and learned with it.',
+    );
+    expect(await current.textContent()).toBe('seed');
+    expect(await backendPolicy()).toBe('seed');
+    // Back to the default for the rest of the suite.
+    await options.locator('input[name="policy"][value="neural-ts"]').check();
+    await expect.poll(() => backendPolicy(), { timeout: 30_000 }).toBe('neural-ts');
+    await expect.poll(() => current.textContent()).toBe('neural-ts');
+    await options.close();
   });
 
   test('labels made offline survive a browser restart and reach the backend exactly once', async () => {
@@ -382,6 +503,7 @@ describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
     const status = await message(extPage, 'getStatus');
     expect(status.sync.paired).toBe(false);
     expect(status.scorer.modelSource).toBe('untrained');
+    expect(status.scorer.knowledge.learned).toBe(false);
     const popup = await openExtensionPage(ext, 'popup.html');
     await popup.getByTestId('not-paired').waitFor();
     await popup.setViewportSize({ width: 400, height: 420 });

@@ -222,7 +222,7 @@ describe('what the model has learned (cold start)', () => {
     const paired = unlearnedReasons({ paired: true, modelVersion: 'a1b2c3d4e5f6', modelLabels: 0, deviceLabels: [true], canLabel: false });
     const pairedText = paired.map((r) => r.text).join('\n');
     expect(pairedText).toMatch(/model a1b2c3d4 from your backend was fitted on no labels/);
-    expect(pairedText).toMatch(/You have labelled 1 record on this device \(1 kept\); the model has not been updated with them yet/);
+    expect(pairedText).toMatch(/You have labelled 1 record on this device \(1 kept\), which the model has not learned from yet/);
     expect(pairedText).toMatch(/open a version of this master/);
     expect(pairedText).not.toMatch(/pair this browser/);
   });
