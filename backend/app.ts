@@ -8,8 +8,11 @@ import { KeepersModel as Model, saveArtifacts, loadArtifacts } from '../shared/m
 import { Db } from './db';
 import { touchDevice } from './auth';
 import { ensureBanditRow, getArtifacts, getBanditState, insertVersion, logDecision, newVersionId, setActiveVersion } from './models';
-import { latestLabelled } from './labels';
+import { hasImportedLabels, latestLabelled } from './labels';
 import { NEIGHBOUR_CANDIDATES } from './reasons';
+import { sampleUnlabelled } from './records';
+import { configForPolicy } from '../shared/bandit/learner';
+import { DEFAULT_POLICY, UNLABELLED_CONTRAST, isPolicy, learnerFor, type PolicyName } from './policy';
 import { ensureTf } from './training/jobs';
 import { InProcessTrainer, WorkerTrainer, type Trainer } from './training/trainer';
 import type { Release } from '../shared/schemas';
@@ -25,6 +28,10 @@ export function defaultDbFile(env: NodeJS.ProcessEnv = process.env): string {
   const dataHome = env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
   return path.join(dataHome, 'discogs-keepers', 'keepers.sqlite');
 }
+
+export type WarmStartReport =
+  | { trained: true; policy: PolicyName; version: string; labels: number; imported: number; unlabelled: number; ms: number }
+  | { trained: false; policy: PolicyName; reason: 'seed-policy' | 'no-labels' };
 
 export interface AppOptions {
   dbFile: string;
@@ -85,7 +92,8 @@ export class App {
     await this.db.write((q) => ensureBanditRow(q));
     const state = await getBanditState(this.db);
     if (state.activeVersion) return;
-    const model = Model.create(undefined, this.seed);
+    // The default learner's configuration (the `seed` policy trains with DESIGN §4's values whatever the model's config says).
+    const model = Model.create(configForPolicy(DEFAULT_POLICY), this.seed);
     try {
       const artifacts = await saveArtifacts(model, { modelVersion: newVersionId(), parentVersion: null, metrics: { labels: 0 } });
       await this.db.transaction(async (q) => {
@@ -177,43 +185,114 @@ export class App {
     } while (chain !== this.trainingChain);
   }
 
-  /** Online update for one labelled batch: triplets from the batch against history, new version, counter + 1. */
+  /**
+   * Random records without a label, as the contrast of imported keepers (positive–unlabelled learning):
+   * only the default learner uses them, and only when some labels came from an import.
+   */
+  async unlabelledContrast(policy: PolicyName): Promise<Release[] | undefined> {
+    if (learnerFor(policy) !== 'learn' || !(await hasImportedLabels(this.db))) return undefined;
+    return sampleUnlabelled(this.db, UNLABELLED_CONTRAST, this.random);
+  }
+
+  /**
+   * Online update for one labelled batch, by the policy the batch ran with (backend/policy.ts): `seed`
+   * = onlineUpdate on the batch's labels (triplets against history); the default learner = learn()
+   * (encoder steps, then its Bayesian head refitted on every label). New version, counter + 1.
+   */
   async onlineUpdate(batchId: number): Promise<string | null> {
-    const batchRow = await this.db.get<{ trained_version: string | null }>('SELECT trained_version FROM batches WHERE id = ?', [batchId]);
+    const batchRow = await this.db.get<{ trained_version: string | null; policy: string }>('SELECT trained_version, policy FROM batches WHERE id = ?', [batchId]);
     if (!batchRow || batchRow.trained_version) return null;
+    // A batch stored by a newer program with a policy this one does not know trains as the default.
+    const policy = isPolicy(batchRow.policy) ? batchRow.policy : DEFAULT_POLICY;
     const picks = await this.db.all<{ release_json: string; label: number }>(
       `SELECT r.release_json, t.label FROM training_instances t JOIN records r ON r.id = t.release_id WHERE t.batch_id = ? AND t.label IS NOT NULL ORDER BY t.position`,
       [batchId],
     );
-    const batch = picks.map((p) => ({ release: JSON.parse(p.release_json) as Release, keeper: p.label === 1 }));
-    const history = (await latestLabelled(this.db, { excludeReleaseIds: batch.map((b) => b.release.id) })).map(({ release, keeper }) => ({ release, keeper }));
+    const batch = picks.map((p) => ({ release: JSON.parse(p.release_json) as Release, keeper: p.label === 1, source: 'user' as const }));
+    const history = (await latestLabelled(this.db, { excludeReleaseIds: batch.map((b) => b.release.id) })).map(({ release, keeper, source }) => ({ release, keeper, source }));
+    const unlabelled = await this.unlabelledContrast(policy);
     const state = await getBanditState(this.db);
     const artifacts = await getArtifacts(this.db, state.activeVersion!);
     if (!artifacts) throw new Error(`Active model version ${state.activeVersion} is missing.`);
     // The worker also embeds the labelled neighbour candidates with the new weights, so the next batch's
     // reasons do not embed them on this thread.
     const neighbours = (await latestLabelled(this.db, { limit: NEIGHBOUR_CANDIDATES })).map((l) => l.release);
-    const result = await this.trainer.online({
-      artifacts,
-      batch,
-      history,
-      batchNumber: state.batchCount,
-      newVersion: newVersionId(),
-      seed: this.nextMcSeed(),
-      embed: neighbours,
-    });
+    const seed = this.nextMcSeed();
+    const result = await this.trainer.online({ artifacts, policy, batch, history, unlabelled, batchNumber: state.batchCount, newVersion: newVersionId(), seed, embed: neighbours });
     await this.db.transaction(async (q) => {
       await insertVersion(q, result.artifacts, { kind: 'online', batchNumber: state.batchCount });
       await setActiveVersion(q, result.artifacts.modelVersion, { incrementBatch: true });
       await q.run('UPDATE batches SET trained_version = ? WHERE id = ?', [result.artifacts.modelVersion, batchId]);
-      await logDecision(q, 'online-update', { batchId, batchNumber: state.batchCount, version: result.artifacts.modelVersion, parent: artifacts.modelVersion, losses: result.losses, ms: result.ms });
+      await logDecision(q, 'online-update', {
+        batchId,
+        batchNumber: state.batchCount,
+        policy,
+        learner: learnerFor(policy),
+        version: result.artifacts.modelVersion,
+        parent: artifacts.modelVersion,
+        seed,
+        losses: result.losses,
+        unlabelled: unlabelled?.length ?? 0,
+        ms: result.ms,
+      });
     });
     if (result.embeddings) this.embeddings.prime(result.artifacts.modelVersion, neighbours, result.embeddings);
     this.logger.info(
-      { batchId, batchNumber: state.batchCount, version: result.artifacts.modelVersion, parent: artifacts.modelVersion, finalLoss: result.losses.at(-1), ms: result.ms },
+      { batchId, batchNumber: state.batchCount, policy, version: result.artifacts.modelVersion, parent: artifacts.modelVersion, finalLoss: result.losses.at(-1), ms: result.ms },
       'online update: new model version',
     );
     return result.artifacts.modelVersion;
+  }
+
+  /**
+   * Warm start after `keepers import --as-keepers`: the default learner fitted at once on every label
+   * (the imported keepers against a random sample of unlabelled records, positive–unlabelled learning),
+   * so the first batch already exploits the collection. A new active version (kind 'warm-start'); the
+   * batch counter is unchanged. Under `seed` nothing is trained: DESIGN §4 learns only from labelled batches.
+   */
+  async warmStart(): Promise<WarmStartReport> {
+    const state = await getBanditState(this.db);
+    if (learnerFor(state.policy) !== 'learn') return { trained: false, policy: state.policy, reason: 'seed-policy' };
+    const labelled = (await latestLabelled(this.db)).map(({ release, keeper, source }) => ({ release, keeper, source }));
+    if (labelled.length === 0) return { trained: false, policy: state.policy, reason: 'no-labels' };
+    const unlabelled = await sampleUnlabelled(this.db, UNLABELLED_CONTRAST, this.random);
+    // Another writer (the server's online update) may change the active version meanwhile: fit again on
+    // top of the newer one rather than replace it.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const current = await getBanditState(this.db);
+      const artifacts = await getArtifacts(this.db, current.activeVersion!);
+      if (!artifacts) throw new Error(`Active model version ${current.activeVersion} is missing.`);
+      const result = await this.trainer.online({
+        artifacts,
+        policy: current.policy,
+        batch: [],
+        history: labelled,
+        unlabelled,
+        batchNumber: current.batchCount,
+        newVersion: newVersionId(),
+        seed: this.nextMcSeed(),
+      });
+      const imported = labelled.filter((l) => l.source === 'import').length;
+      const promoted = await this.db.transaction(async (q) => {
+        if ((await getBanditState(q)).activeVersion !== current.activeVersion) return false;
+        await insertVersion(q, result.artifacts, { kind: 'warm-start' });
+        await setActiveVersion(q, result.artifacts.modelVersion);
+        await logDecision(q, 'warm-start', {
+          version: result.artifacts.modelVersion,
+          parent: artifacts.modelVersion,
+          policy: current.policy,
+          labels: labelled.length,
+          imported,
+          unlabelled: unlabelled.length,
+          ms: result.ms,
+        });
+        return true;
+      });
+      if (!promoted) continue;
+      this.logger.info({ version: result.artifacts.modelVersion, labels: labelled.length, imported, unlabelled: unlabelled.length, ms: result.ms }, 'warm start: new model version');
+      return { trained: true, policy: current.policy, version: result.artifacts.modelVersion, labels: labelled.length, imported, unlabelled: unlabelled.length, ms: result.ms };
+    }
+    throw new Error('Warm start gave up: the active model version kept changing while it trained (run the import again).');
   }
 
   async close(): Promise<void> {

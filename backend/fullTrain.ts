@@ -8,6 +8,7 @@ import type { Evaluation } from './training/evaluate';
 
 export interface FullTrainReport {
   version: string;
+  policy: string;
   previous: string | null;
   promoted: boolean;
   trainSize: number;
@@ -18,17 +19,29 @@ export interface FullTrainReport {
 }
 
 export async function fullTrain(app: App, opts: { epochs?: number; holdoutFraction?: number } = {}): Promise<FullTrainReport> {
-  const labelled = (await latestLabelled(app.db)).map(({ release, keeper }) => ({ release, keeper }));
+  const labelled = (await latestLabelled(app.db)).map(({ release, keeper, source }) => ({ release, keeper, source }));
   if (labelled.length === 0) throw new Error('No labels yet: label a batch or import your collection with --as-keepers first.');
   const state = await getBanditState(app.db);
   const current = state.activeVersion ? await getArtifacts(app.db, state.activeVersion) : null;
-  const result = await app.trainer.full({ current, labelled, newVersion: newVersionId(), seed: app.seed, epochs: opts.epochs, holdoutFraction: opts.holdoutFraction });
+  // The policy in use decides the head: the default learner's candidate gets its Bayesian head fitted too.
+  const unlabelled = await app.unlabelledContrast(state.policy);
+  const result = await app.trainer.full({
+    current,
+    policy: state.policy,
+    labelled,
+    unlabelled,
+    newVersion: newVersionId(),
+    seed: app.seed,
+    epochs: opts.epochs,
+    holdoutFraction: opts.holdoutFraction,
+  });
   await app.db.transaction(async (q) => {
     await insertVersion(q, result.artifacts, { kind: 'full', status: result.promote ? 'ready' : 'rejected' });
     // Only promote over the version we compared against: a rollback or online update meanwhile wins.
     if (result.promote && (await getBanditState(q)).activeVersion === state.activeVersion) await setActiveVersion(q, result.artifacts.modelVersion);
     await logDecision(q, 'full-training', {
       version: result.artifacts.modelVersion,
+      policy: state.policy,
       previous: state.activeVersion,
       promoted: result.promote,
       candidate: result.candidate,
@@ -40,6 +53,7 @@ export async function fullTrain(app: App, opts: { epochs?: number; holdoutFracti
   app.logger.info({ version: result.artifacts.modelVersion, promoted: result.promote, candidate: result.candidate, incumbent: result.incumbent }, 'full training done');
   return {
     version: result.artifacts.modelVersion,
+    policy: state.policy,
     previous: state.activeVersion,
     promoted: result.promote,
     trainSize: result.trainSize,

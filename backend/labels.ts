@@ -150,19 +150,30 @@ export async function labelsSince(q: Queries, cursor: number, limit: number): Pr
   };
 }
 
-/** The latest label of every labelled record (labelledAt, then arrival), with the release. */
 /**
- * The latest label of every labelled record, oldest first. `limit` keeps only the most recent ones
- * (still oldest first), so callers that need a bounded window do not parse every labelled record.
+ * The latest label of every labelled record (labelledAt, then arrival), with the release and where the
+ * label came from ('user': given in the extension; 'import': `keepers import --as-keepers`), oldest
+ * first. `limit` keeps only the most recent ones (still oldest first), so callers that need a bounded
+ * window do not parse every labelled record.
  */
-export async function latestLabelled(q: Queries, opts: { excludeReleaseIds?: number[]; limit?: number } = {}): Promise<{ release: Release; keeper: boolean; labelledAt: string }[]> {
-  const rows = await q.all<{ release_json: string; keeper: number; labelled_at: string }>(
-    `SELECT r.release_json, x.keeper, x.labelled_at FROM (
-       SELECT release_id, keeper, labelled_at, id, row_number() OVER (PARTITION BY release_id ORDER BY labelled_at DESC, id DESC) AS rn FROM labels
+export async function latestLabelled(
+  q: Queries,
+  opts: { excludeReleaseIds?: number[]; limit?: number } = {},
+): Promise<{ release: Release; keeper: boolean; labelledAt: string; source: 'user' | 'import' }[]> {
+  const rows = await q.all<{ release_json: string; keeper: number; labelled_at: string; source: string }>(
+    `SELECT r.release_json, x.keeper, x.labelled_at, x.source FROM (
+       SELECT release_id, keeper, labelled_at, id, source, row_number() OVER (PARTITION BY release_id ORDER BY labelled_at DESC, id DESC) AS rn FROM labels
      ) x JOIN records r ON r.id = x.release_id
      WHERE x.rn = 1 AND x.release_id NOT IN (SELECT value FROM json_each(?))
      ORDER BY x.labelled_at DESC, x.id DESC LIMIT ?`,
     [JSON.stringify(opts.excludeReleaseIds ?? []), opts.limit ?? -1],
   );
-  return rows.reverse().map((r) => ({ release: JSON.parse(r.release_json) as Release, keeper: r.keeper === 1, labelledAt: r.labelled_at }));
+  return rows
+    .reverse()
+    .map((r) => ({ release: JSON.parse(r.release_json) as Release, keeper: r.keeper === 1, labelledAt: r.labelled_at, source: r.source === 'import' ? ('import' as const) : ('user' as const) }));
+}
+
+/** Whether any label came from an import (then the default learner needs unlabelled records as contrast). */
+export async function hasImportedLabels(q: Queries): Promise<boolean> {
+  return Boolean(await q.get("SELECT 1 AS one FROM labels WHERE source = 'import' LIMIT 1"));
 }

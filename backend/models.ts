@@ -1,9 +1,11 @@
 // Model versions in SQLite: artifacts are split into the weights blob and the JSON metadata, and put
 // back together byte for byte (the sha256 in the artifacts covers the weights).
 import type { ModelArtifacts } from '../shared/model';
+import { DEFAULT_POLICY, isPolicyName, type PolicyName } from '../shared/bandit/learner';
 import type { Queries } from './db';
 
-export type VersionKind = 'initial' | 'online' | 'full';
+/** 'warm-start': the default learner fitted on an imported collection (`keepers import --as-keepers`). */
+export type VersionKind = 'initial' | 'online' | 'full' | 'warm-start';
 
 let lastStamp = 0;
 /** Timestamp version ids (sortable, unique within this process): 20261126T232000123Z. */
@@ -76,16 +78,35 @@ export async function listVersions(q: Queries): Promise<VersionRow[]> {
 export interface BanditState {
   batchCount: number;
   activeVersion: string | null;
-  policy: string;
+  /** The policy batches run with: the collector's choice, else DEFAULT_POLICY. */
+  policy: PolicyName;
+  /** When the collector chose `policy` (null: never chose, the default applies). */
+  policyChosenAt: string | null;
 }
 
 export async function getBanditState(q: Queries): Promise<BanditState> {
-  const row = await q.get<BanditState>('SELECT batch_count AS batchCount, active_version AS activeVersion, policy FROM bandit_models WHERE id = 1');
-  return row ?? { batchCount: 0, activeVersion: null, policy: 'seed' };
+  const row = await q.get<{ batchCount: number; activeVersion: string | null; policy: string; policyChosenAt: string | null }>(
+    'SELECT batch_count AS batchCount, active_version AS activeVersion, policy, policy_chosen_at AS policyChosenAt FROM bandit_models WHERE id = 1',
+  );
+  if (!row) return { batchCount: 0, activeVersion: null, policy: DEFAULT_POLICY, policyChosenAt: null };
+  // Not chosen: the default of this code (it may have changed since the row was written). A stored
+  // name this code does not know (a newer program wrote it) falls back to the default too.
+  const policy = row.policyChosenAt && isPolicyName(row.policy) ? row.policy : DEFAULT_POLICY;
+  return { ...row, policy };
 }
 
+/** Creates the one bandit row (policy = the default, not chosen), and keeps an unchosen row's stored policy equal to the default. */
 export async function ensureBanditRow(q: Queries): Promise<void> {
-  await q.run("INSERT INTO bandit_models (id, batch_count, policy, updated_at) VALUES (1, 0, 'seed', ?) ON CONFLICT(id) DO NOTHING", [new Date().toISOString()]);
+  const now = new Date().toISOString();
+  await q.run('INSERT INTO bandit_models (id, batch_count, policy, updated_at) VALUES (1, 0, ?, ?) ON CONFLICT(id) DO NOTHING', [DEFAULT_POLICY, now]);
+  await q.run('UPDATE bandit_models SET policy = ?, updated_at = ? WHERE id = 1 AND policy_chosen_at IS NULL AND policy <> ?', [DEFAULT_POLICY, now, DEFAULT_POLICY]);
+}
+
+/** The collector's choice of policy; it stays until they choose again. */
+export async function setPolicy(q: Queries, policy: PolicyName): Promise<void> {
+  const now = new Date().toISOString();
+  await ensureBanditRow(q);
+  await q.run('UPDATE bandit_models SET policy = ?, policy_chosen_at = ?, updated_at = ? WHERE id = 1', [policy, now, now]);
 }
 
 export async function setActiveVersion(q: Queries, version: string, opts: { incrementBatch?: boolean } = {}): Promise<void> {

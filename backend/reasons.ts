@@ -28,10 +28,10 @@ export const NEIGHBOUR_CANDIDATES = 2000;
  * Occlusion deltas with dropout off: a deterministic score, so the deltas are not Monte-Carlo noise.
  * The records and all their variants go through one predict call.
  */
-function occlusions(model: KeepersModel, releases: Release[]): Occlusion[][] {
+function occlusions(model: KeepersModel, releases: Release[], head: 'auto' | 'mc-dropout'): Occlusion[][] {
   const variants = releases.map((r) => occlusionVariants(r));
   const rows = [...releases, ...variants.flat().map((v) => v.release)];
-  const probs = predict(model, encodeReleases(rows), { samples: 1, dropout: false }).map((p) => p.mean);
+  const probs = predict(model, encodeReleases(rows), { samples: 1, dropout: false, head }).map((p) => p.mean);
   let next = releases.length;
   return variants.map((vs, i) =>
     vs.map((v) => ({ feature: v.feature, detail: v.detail, delta: probs[i]! - probs[next++]! })),
@@ -42,12 +42,14 @@ function occlusions(model: KeepersModel, releases: Release[]): Occlusion[][] {
  * Reasons for each item (only the items given: the batch's picks, not the pool). `labelled` is the
  * latest labels, oldest first; only the most recent NEIGHBOUR_CANDIDATES are used.
  * `cache` (with the model's version) keeps the labelled records' embeddings between calls.
+ * `head`: the head that scored the items (occlusion deltas come from the same one).
  */
 export function reasonsFor(
   model: KeepersModel,
   items: ScoredItem[],
   labelled: { release: Release; keeper: boolean }[],
   cache?: { embeddings: EmbeddingCache; version: string },
+  head: 'auto' | 'mc-dropout' = 'auto',
 ): Reason[][] {
   if (items.length === 0) return [];
   const recent = labelled.slice(-NEIGHBOUR_CANDIDATES);
@@ -56,7 +58,7 @@ export function reasonsFor(
   const unembedded = items.filter((i) => !i.embedding);
   const computed = new Map(embedReleases(model, unembedded.map((i) => i.release)).map((e, j) => [unembedded[j]!, Array.from(e)]));
   const labelledInput = recent.map((l, i) => ({ release: l.release, keeper: l.keeper, embedding: Array.from(labelledEmb[i]!) }));
-  const occ = occlusions(model, items.map((i) => i.release));
+  const occ = occlusions(model, items.map((i) => i.release), head);
   return items.map((item, i) =>
     explainRecord({
       target: { release: item.release, mean: item.mean, uncertainty: item.uncertainty, aleatoric: item.aleatoric, embedding: item.embedding ?? computed.get(item)!, strategy: item.strategy },

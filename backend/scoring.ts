@@ -5,9 +5,17 @@ import { predict } from '../shared/model';
 import { encodeReleases } from '../shared/features';
 import type { Release } from '../shared/schemas';
 
-export function predictReleases(model: KeepersModel, releases: Release[], opts: { samples?: number; withEmbedding?: boolean; seed?: number } = {}): Prediction[] {
+/**
+ * `head`: 'auto' (default) scores with the Bayesian posterior when the model has one (the default
+ * learner), else Monte-Carlo dropout; 'mc-dropout' always the dropout head (the `seed` policy).
+ */
+export function predictReleases(
+  model: KeepersModel,
+  releases: Release[],
+  opts: { samples?: number; withEmbedding?: boolean; seed?: number; head?: 'auto' | 'mc-dropout' } = {},
+): Prediction[] {
   if (releases.length === 0) return [];
-  return predict(model, encodeReleases(releases), { samples: opts.samples ?? model.config.mcSamples, withEmbedding: opts.withEmbedding, seed: opts.seed });
+  return predict(model, encodeReleases(releases), { samples: opts.samples ?? model.config.mcSamples, withEmbedding: opts.withEmbedding, seed: opts.seed, head: opts.head });
 }
 
 /** L2-normalised embeddings (rows) for cosine / Euclidean neighbour search. */

@@ -1,16 +1,22 @@
-// bandit.selectBatch: sample the unlabelled pool, score it with the active model (Monte-Carlo dropout),
-// apply the policy, and store the batch with one training_instances row per pick, in one transaction.
+// bandit.selectBatch: sample the unlabelled pool, score it with the active model, apply the policy
+// (the one asked for, else the collector's setting, else the default) and store the batch with its
+// policy and one training_instances row per pick, in one transaction.
 import { TRPCError } from '@trpc/server';
-import { selectBatch as seedPolicy } from '../shared/bandit/select';
+import { selectBatch as seedSelect, type SelectedItem } from '../shared/bandit/select';
+import { selectThompson } from '../shared/bandit/learner';
+import { mulberry32 } from '../shared/random';
+import type { KeepersModel, Prediction } from '../shared/model';
+import type { Release } from '../shared/schemas';
 import type { App } from './app';
 import { getBanditState, logDecision } from './models';
 import { sampleUnlabelled } from './records';
 import { predictReleases } from './scoring';
 import { NEIGHBOUR_CANDIDATES, reasonsFor, type Reason } from './reasons';
 import { latestLabelled } from './labels';
+import { POLICIES, headFor, type PolicyName } from './policy';
 
-export const POLICIES = ['seed'] as const;
-export type Policy = (typeof POLICIES)[number];
+export { POLICIES };
+export type Policy = PolicyName;
 
 export interface BatchItem {
   releaseId: number;
@@ -49,6 +55,53 @@ export interface SelectPhases {
   store: number;
 }
 
+interface PolicyPicks {
+  exploreRate: number;
+  items: SelectedItem[];
+  /** Scores of the whole pool (with embeddings: the picks' reasons reuse them). */
+  predictions: Prediction[];
+  /** ms scoring the pool (neural-ts scores and draws in one pass: all of it counts as scoring). */
+  scoreMs: number;
+}
+
+/** Fisher–Yates prefix: `size` distinct indices out of `n`, each subset equally likely. */
+function randomPicks(n: number, size: number, rand: () => number): number[] {
+  const idx = [...Array(n).keys()];
+  for (let i = 0; i < size; i++) {
+    const j = i + Math.floor(rand() * (n - i));
+    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+  }
+  return idx.slice(0, size);
+}
+
+/** Runs one policy on the pool: scores, then picks. `seed` seeds the Monte-Carlo passes and any draws. */
+export function applyPolicy(policy: PolicyName, model: KeepersModel, pool: Release[], opts: { batchNumber: number; batchSize: number; seed: number }): PolicyPicks {
+  const t = performance.now();
+  const lap = () => Math.round(performance.now() - t);
+  if (policy === 'neural-ts') {
+    // Thompson sampling over the Bayesian head (random picks while it has no labels to fit).
+    const sel = selectThompson(model, pool, { batchSize: opts.batchSize, seed: opts.seed });
+    return { exploreRate: sel.exploreRate, items: sel.items, predictions: sel.predictions, scoreMs: lap() };
+  }
+  if (policy === 'seed') {
+    // DESIGN §4: Monte-Carlo dropout scores, the exploration schedule of the model's config.
+    const predictions = predictReleases(model, pool, { seed: opts.seed, withEmbedding: true, head: 'mc-dropout' });
+    const scoreMs = lap();
+    const sel = seedSelect(predictions, { batchNumber: opts.batchNumber, batchSize: opts.batchSize, exploration: model.config.exploration });
+    return { exploreRate: sel.exploreRate, items: sel.items, predictions, scoreMs };
+  }
+  // random: uniform picks; the model's scores are stored with them (and shown), but never used to choose.
+  const predictions = predictReleases(model, pool, { seed: opts.seed, withEmbedding: true, head: headFor(policy) });
+  const scoreMs = lap();
+  const size = Math.min(opts.batchSize, predictions.length);
+  const rand = mulberry32(opts.seed ^ 0x7a4d);
+  const items = randomPicks(predictions.length, size, rand).map((i): SelectedItem => {
+    const p = predictions[i]!;
+    return { releaseId: p.releaseId, strategy: 'explore', score: rand(), mean: p.mean, uncertainty: p.uncertainty, propensity: size / predictions.length };
+  });
+  return { exploreRate: 1, items, predictions, scoreMs };
+}
+
 export async function selectBatch(app: App, deviceId: number | null, opts: { poolSize: number; batchSize: number; policy?: Policy }): Promise<BatchResult> {
   const started = performance.now();
   let lapStart = started;
@@ -59,21 +112,23 @@ export async function selectBatch(app: App, deviceId: number | null, opts: { poo
     return ms;
   };
   const state = await getBanditState(app.db);
-  const policy = opts.policy ?? (state.policy as Policy);
+  // An explicit policy wins for this batch only; the setting stays as it is.
+  const policy = opts.policy ?? state.policy;
   const { version, model } = await app.activeModel();
   const pool = await sampleUnlabelled(app.db, opts.poolSize, app.random);
   if (pool.length === 0) {
     throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'No unlabelled records to choose from: import your Discogs collection export (`npx keepers import FILE`) or browse Discogs with the extension.' });
   }
   const sample = lap();
-  // The embeddings come from the same encoder pass as the scores; the picks' reasons reuse them.
-  const predictions = predictReleases(model, pool, { seed: app.nextMcSeed(), withEmbedding: true });
-  const score = lap();
   const batchNumber = state.batchCount;
-  const selection = seedPolicy(predictions, { batchNumber, batchSize: opts.batchSize });
+  // Logged with the batch: the same pool, model version and seed replay the same picks.
+  const seed = app.nextMcSeed();
+  const selection = applyPolicy(policy, model, pool, { batchNumber, batchSize: opts.batchSize, seed });
+  const { predictions } = selection;
   const byId = new Map(pool.map((r) => [r.id, r]));
   const predById = new Map(predictions.map((p) => [p.releaseId, p]));
-  const policyMs = lap();
+  const policyMs = lap() - selection.scoreMs;
+  const score = selection.scoreMs;
   const labelled = await latestLabelled(app.db, { limit: NEIGHBOUR_CANDIDATES });
   const labelledMs = lap();
   const aleatoric = (id: number) => predById.get(id)?.aleatoric ?? 0;
@@ -90,6 +145,7 @@ export async function selectBatch(app: App, deviceId: number | null, opts: { poo
     })),
     labelled,
     { embeddings: app.embeddings, version },
+    headFor(policy),
   );
   const reasonsMs = lap();
   const items: BatchItem[] = selection.items.map((it, i) => ({ ...it, aleatoric: aleatoric(it.releaseId), reasons: reasons[i]! }));
@@ -111,7 +167,7 @@ export async function selectBatch(app: App, deviceId: number | null, opts: { poo
        FROM json_each(?)`,
       [lastID, version, deviceId, now, JSON.stringify(items.map((it, position) => ({ ...it, reasons: undefined, position })))],
     );
-    await logDecision(q, 'batch', { batchId: lastID, batchNumber, policy, modelVersion: version, exploreRate: selection.exploreRate, explore: exploreCount, exploit: items.length - exploreCount });
+    await logDecision(q, 'batch', { batchId: lastID, batchNumber, policy, modelVersion: version, seed, exploreRate: selection.exploreRate, explore: exploreCount, exploit: items.length - exploreCount });
     return lastID;
   });
   const phases: SelectPhases = { sample, score, policy: policyMs, labelled: labelledMs, reasons: reasonsMs, store: lap() };

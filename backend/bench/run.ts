@@ -1,4 +1,4 @@
-// Backend benchmark: `node --import tsx backend/bench/run.ts [--records N]`.
+// Backend benchmark: `node --import tsx backend/bench/run.ts [--records N] [--batches N] [--policy neural-ts|seed|random]`.
 // Measures, on a fresh SQLite file in a temp dir: chunked record upserts, pool sampling against
 // ORDER BY RANDOM(), batch selection (pool 1000, 30 MC passes, reasons), label submission, and the
 // online update in the worker with the event loop's longest pause meanwhile. Selection prints its phases
@@ -11,13 +11,16 @@ import pino from 'pino';
 import { App } from '../app';
 import { upsertReleases, sampleUnlabelled } from '../records';
 import { selectBatch, type SelectPhases } from '../selection';
+import { DEFAULT_POLICY, POLICIES, isPolicy } from '../policy';
 import { submitLabels } from '../labels';
 import { mulberry32 } from '../../shared/random';
 import type { Release } from '../../shared/schemas';
 
-const { values } = parseArgs({ options: { records: { type: 'string', default: '100000' }, batches: { type: 'string', default: '3' } } });
+const { values } = parseArgs({ options: { records: { type: 'string', default: '100000' }, batches: { type: 'string', default: '3' }, policy: { type: 'string', default: DEFAULT_POLICY } } });
 const total = Number(values.records);
 const batches = Number(values.batches);
+const policy = values.policy;
+if (!isPolicy(policy)) throw new Error(`--policy must be one of ${POLICIES.join(', ')}, got ${policy}`);
 
 const GENRES: [string, string[]][] = [
   ['Jazz', ['Hard Bop', 'Modal', 'Free Jazz']],
@@ -77,7 +80,7 @@ try {
   }
   for (let b = 0; b < batches; b++) {
     t = performance.now();
-    const batch = await selectBatch(app, null, { poolSize: 1000, batchSize: 20 });
+    const batch = await selectBatch(app, null, { poolSize: 1000, batchSize: 20, policy });
     const select = ms(t);
     t = performance.now();
     const res = await submitLabels(app.db, null, batch.items.map((it, i) => ({ clientId: `b${batch.batchId}-${i}`, releaseId: it.releaseId, keeper: i % 3 === 0, batchId: batch.batchId, labelledAt: new Date().toISOString() })));
@@ -100,6 +103,7 @@ try {
     return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
   };
   const keys = ['ms', 'sample', 'score', 'policy', 'labelled', 'reasons', 'store'] as const;
+  console.log(`policy ${policy}`);
   console.log(`selectBatch medians over ${phases.length} batches (ms): ${keys.map((k) => `${k === 'ms' ? 'total' : k} ${median(phases.map((p) => p[k]))}`).join(', ')}`);
   await app.close();
 } finally {

@@ -2,9 +2,13 @@ import { z } from 'zod';
 import { TRPCError } from '@trpc/server';
 import { ReleaseSchema } from '../../shared/schemas';
 import { authedProcedure, router } from '../trpc';
-import { POLICIES, selectBatch } from '../selection';
+import { selectBatch } from '../selection';
 import { releasesByIds, missingIds } from '../records';
 import { predictReleases } from '../scoring';
+import { getBanditState } from '../models';
+import { POLICIES, choosePolicy, headFor, policySetting } from '../policy';
+
+const policyName = z.enum(POLICIES, { error: () => ({ message: `policy must be one of ${POLICIES.join(', ')}` }) });
 
 export const banditRouter = router({
   selectBatch: authedProcedure
@@ -13,7 +17,7 @@ export const banditRouter = router({
         .object({
           poolSize: z.number().int().min(1).max(5000).default(1000),
           batchSize: z.number().int().min(1).max(100).default(20),
-          policy: z.enum(POLICIES).optional(),
+          policy: policyName.optional(),
         })
         .default({ poolSize: 1000, batchSize: 20 }),
     )
@@ -40,7 +44,20 @@ export const banditRouter = router({
       if (missing.length > 0) throw new TRPCError({ code: 'NOT_FOUND', message: `Unknown release ids: ${missing.slice(0, 20).join(', ')}.` });
       const stored = input.ids ? await releasesByIds(ctx.app.db, input.ids) : [];
       const { version, model } = await ctx.app.activeModel();
-      const preds = predictReleases(model, [...stored, ...(input.records ?? [])], { withEmbedding: input.withEmbedding, seed: input.seed ?? 0 });
+      // The Bayesian head when the model has one (the default learner); `seed` scores with Monte-Carlo dropout.
+      const { policy } = await getBanditState(ctx.app.db);
+      const preds = predictReleases(model, [...stored, ...(input.records ?? [])], { withEmbedding: input.withEmbedding, seed: input.seed ?? 0, head: headFor(policy) });
       return preds.map((p) => ({ ...p, modelVersion: version }));
+    }),
+
+  /** The policy batches run with (the collector's choice, else the default), and the ones to choose from. */
+  policy: authedProcedure.query(({ ctx }) => policySetting(ctx.app.db)),
+
+  /** Chooses the policy for every later batch (a batch may still ask for another one with `policy`). */
+  setPolicy: authedProcedure
+    .input(z.object({ policy: policyName }))
+    .mutation(async ({ ctx, input }) => {
+      const { policy } = await choosePolicy(ctx.app.db, input.policy, { deviceId: ctx.device.id, via: 'api' });
+      return { policy };
     }),
 });

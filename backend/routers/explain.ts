@@ -6,6 +6,8 @@ import { releasesByIds } from '../records';
 import { latestLabelled } from '../labels';
 import { predictReleases } from '../scoring';
 import { NEIGHBOUR_CANDIDATES, reasonsFor } from '../reasons';
+import { getBanditState } from '../models';
+import { headFor } from '../policy';
 
 export const explainRouter = router({
   /** "Why shown?" for a stored record, or for `record` as seen on a page (scored, not stored). */
@@ -19,7 +21,8 @@ export const explainRouter = router({
       const release = input.record ?? stored;
       if (!release) throw new TRPCError({ code: 'NOT_FOUND', message: `Unknown release id ${input.releaseId}: send the record to explain it.` });
       const { version, model } = await ctx.app.activeModel();
-      const [pred] = predictReleases(model, [release], { seed: 0, withEmbedding: true });
+      const head = headFor((await getBanditState(ctx.app.db)).policy);
+      const [pred] = predictReleases(model, [release], { seed: 0, withEmbedding: true, head });
       // If an open batch picked this record, say why it was picked.
       const pick = await ctx.app.db.get<{ selection_strategy: 'exploit' | 'explore' }>(
         `SELECT t.selection_strategy FROM training_instances t JOIN batches b ON b.id = t.batch_id
@@ -32,6 +35,7 @@ export const explainRouter = router({
         [{ release, mean: pred!.mean, uncertainty: pred!.uncertainty, aleatoric: pred!.aleatoric, embedding: pred!.embedding, strategy: pick?.selection_strategy ?? 'none' }],
         labelled,
         { embeddings: ctx.app.embeddings, version },
+        head,
       );
       return { releaseId: release.id, modelVersion: version, mean: pred!.mean, uncertainty: pred!.uncertainty, aleatoric: pred!.aleatoric, reasons: reasons! };
     }),

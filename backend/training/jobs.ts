@@ -4,14 +4,17 @@ import type { Release } from '../../shared/schemas';
 import type { ModelArtifacts, KeepersModel } from '../../shared/model';
 import { initTf, loadArtifacts, saveArtifacts, predict, KeepersModel as Model, trainStep } from '../../shared/model';
 import { encodeReleases } from '../../shared/features';
-import { onlineUpdate } from '../../shared/bandit';
+import { onlineUpdate, learn, refitPosterior, type PolicyName } from '../../shared/bandit';
 import { evaluate, type Evaluation } from './evaluate';
 import { mulberry32, shuffleInPlace } from '../../shared/random';
 import { embedReleases } from '../scoring';
+import { headFor, learnerFor, trainingConfig } from '../policy';
 
 export interface LabelledRelease {
   release: Release;
   keeper: boolean;
+  /** Where the label came from: 'import' (`keepers import --as-keepers`) or the collector ('user', default). */
+  source?: 'user' | 'import';
 }
 
 let tfReady: Promise<string> | null = null;
@@ -24,8 +27,14 @@ export function ensureTf(): Promise<string> {
 export interface OnlineJob {
   kind: 'online';
   artifacts: ModelArtifacts;
+  /** The policy the batch ran with: it decides how the update learns (backend/policy.ts learnerFor). */
+  policy: PolicyName;
+  /** The labelled batch; empty for a warm start (the default learner refitted on the imported labels). */
   batch: LabelledRelease[];
+  /** Every other label, oldest first. */
   history: LabelledRelease[];
+  /** Random records without a label: the contrast of imported keepers (positive–unlabelled learning; default learner only). */
+  unlabelled?: Release[];
   batchNumber: number;
   newVersion: string;
   seed: number;
@@ -37,7 +46,11 @@ export interface FullJob {
   kind: 'full';
   /** The active version, compared against on the held-out labels; null trains without comparison. */
   current: ModelArtifacts | null;
+  /** The policy in use: the default learner's candidate gets its Bayesian head fitted too. */
+  policy?: PolicyName;
   labelled: LabelledRelease[];
+  /** Random records without a label (positive–unlabelled contrast of imported keepers; default learner only). */
+  unlabelled?: Release[];
   newVersion: string;
   seed: number;
   epochs?: number;
@@ -77,37 +90,66 @@ export interface FullResult {
 
 export type TrainingResult = OnlineResult | FullResult;
 
-function scoreLabelled(model: KeepersModel, items: LabelledRelease[], seed: number): { probs: number[]; labels: number[] } {
+function scoreLabelled(model: KeepersModel, items: LabelledRelease[], seed: number, head: 'auto' | 'mc-dropout' = 'auto'): { probs: number[]; labels: number[] } {
   if (items.length === 0) return { probs: [], labels: [] };
-  const preds = predict(model, encodeReleases(items.map((i) => i.release)), { seed });
+  const preds = predict(model, encodeReleases(items.map((i) => i.release)), { seed, head });
   return { probs: preds.map((p) => p.mean), labels: items.map((i) => (i.keeper ? 1 : 0)) };
 }
 
+/**
+ * One online update, by the batch's policy: `seed` runs shared/bandit's onlineUpdate with DESIGN §4's
+ * hyperparameters (10 epochs, lr 1e-4, the newest batch) and leaves no Bayesian head (a head fitted on
+ * the previous encoder would no longer match it); the default learner runs learn(): encoder steps on
+ * the batch plus replay, then the head refitted on every label (imports against the unlabelled sample).
+ */
 export async function runOnline(job: OnlineJob): Promise<OnlineResult> {
   await ensureTf();
   const started = Date.now();
   const model = await loadArtifacts(job.artifacts);
   try {
-    const before = evaluate(scoreLabelled(model, job.batch, job.seed));
-    const update = await onlineUpdate(model, { batch: job.batch, history: job.history, batchNumber: job.batchNumber }, { seed: job.seed });
-    const after = evaluate(scoreLabelled(model, job.batch, job.seed));
+    const head = headFor(job.policy);
+    const learner = learnerFor(job.policy);
+    const before = evaluate(scoreLabelled(model, job.batch, job.seed, head));
+    let losses: number[];
+    let trainMs: number;
+    let posteriorRows = 0;
+    if (learner === 'online-update') {
+      const update = await onlineUpdate(model, { batch: job.batch, history: job.history, batchNumber: job.batchNumber }, { seed: job.seed, config: trainingConfig(job.policy) });
+      model.posterior = null;
+      ({ losses, ms: trainMs } = update);
+    } else {
+      const update = await learn(
+        model,
+        { batch: job.batch.map(sourced), history: job.history.map(sourced), batchNumber: job.batchNumber, unlabelled: job.unlabelled },
+        { seed: job.seed, config: trainingConfig(job.policy) },
+      );
+      ({ losses, ms: trainMs, rows: posteriorRows } = update);
+    }
+    const after = evaluate(scoreLabelled(model, job.batch, job.seed, head));
     const metrics: Record<string, number> = {
       batchNumber: job.batchNumber,
       batchLabels: job.batch.length,
       batchKeepers: job.batch.filter((b) => b.keeper).length,
       historyLabels: job.history.length,
-      firstLoss: update.losses[0] ?? NaN,
-      finalLoss: update.losses.at(-1) ?? NaN,
+      importedLabels: [...job.batch, ...job.history].filter((l) => l.source === 'import').length,
+      unlabelledContrast: learner === 'learn' ? (job.unlabelled?.length ?? 0) : NaN,
+      posteriorRows: learner === 'learn' ? posteriorRows : NaN,
+      firstLoss: losses[0] ?? NaN,
+      finalLoss: losses.at(-1) ?? NaN,
       batchLogLossBefore: before.logLoss,
       batchLogLossAfter: after.logLoss,
-      trainMs: update.ms,
+      trainMs,
     };
     const artifacts = await saveArtifacts(model, { modelVersion: job.newVersion, parentVersion: job.artifacts.modelVersion, metrics: finite(metrics) });
     const embeddings = job.embed ? embedReleases(model, job.embed) : undefined;
-    return { kind: 'online', artifacts, losses: update.losses, ms: Date.now() - started, embeddings };
+    return { kind: 'online', artifacts, losses, ms: Date.now() - started, embeddings };
   } finally {
     model.dispose();
   }
+}
+
+function sourced(l: LabelledRelease): LabelledRelease & { source: 'user' | 'import' } {
+  return { release: l.release, keeper: l.keeper, source: l.source ?? 'user' };
 }
 
 function finite(metrics: Record<string, number>): Record<string, number> {
@@ -160,15 +202,25 @@ function batchTriplets(labels: Float32Array, rand: () => number): Array<[number,
   });
 }
 
+/**
+ * Full training: a fresh encoder (seeded) on the training split in curriculum order, compared with the
+ * active version on the held-out labels. Like is compared with like: under the default learner both
+ * encoders get a Bayesian head fitted on the same training split (the active version's own head has
+ * seen the held-out labels) and are scored by it; under `seed` both are scored by the Monte-Carlo
+ * dropout head. The stored candidate's head is then refitted on every label.
+ */
 export async function runFull(job: FullJob): Promise<FullResult> {
   await ensureTf();
   const started = Date.now();
   const rand = mulberry32(job.seed);
+  const policy = job.policy ?? 'seed';
+  const head = headFor(policy);
+  const withHead = learnerFor(policy) === 'learn';
   const { train, holdout } = splitHoldout(job.labelled, job.holdoutFraction ?? 0.2, job.seed);
   const incumbent = job.current ? await loadArtifacts(job.current) : null;
   const candidate = Model.create(incumbent?.config ?? job.current?.config, job.seed);
   try {
-    const ordered = curriculumOrder(train, incumbent ? scoreLabelled(incumbent, train, job.seed).probs : null);
+    const ordered = curriculumOrder(train, incumbent ? scoreLabelled(incumbent, train, job.seed, head).probs : null);
     const epochs = job.epochs ?? 10;
     const miniBatch = 64;
     for (let epoch = 0; epoch < epochs; epoch++) {
@@ -185,11 +237,20 @@ export async function runFull(job: FullJob): Promise<FullResult> {
         );
       }
     }
-    const candidateEval = evaluate(scoreLabelled(candidate, holdout, job.seed));
-    const incumbentEval = incumbent ? evaluate(scoreLabelled(incumbent, holdout, job.seed)) : null;
+    const fitOn = (model: KeepersModel, labelled: LabelledRelease[]) =>
+      refitPosterior(model, { batch: [], history: labelled.map(sourced), batchNumber: 0, unlabelled: job.unlabelled });
+    if (withHead) {
+      fitOn(candidate, train);
+      if (incumbent) fitOn(incumbent, train);
+    } else {
+      candidate.posterior = null;
+    }
+    const candidateEval = evaluate(scoreLabelled(candidate, holdout, job.seed, head));
+    const incumbentEval = incumbent ? evaluate(scoreLabelled(incumbent, holdout, job.seed, head)) : null;
     // "Not worse" = held-out log loss no higher than the incumbent's (a proper scoring rule: it rewards
     // ranking and calibration together). Without held-out labels there is nothing to compare: promote.
     const promote = !incumbentEval || holdout.length === 0 || candidateEval.logLoss <= incumbentEval.logLoss + 1e-9;
+    const posteriorRows = withHead ? fitOn(candidate, job.labelled) : NaN;
     const metrics = finite({
       trainLabels: train.length,
       holdoutLabels: holdout.length,
@@ -199,6 +260,7 @@ export async function runFull(job: FullJob): Promise<FullResult> {
       incumbentLogLoss: incumbentEval?.logLoss ?? NaN,
       incumbentAuc: incumbentEval?.auc ?? NaN,
       epochs,
+      posteriorRows,
     });
     const artifacts = await saveArtifacts(candidate, { modelVersion: job.newVersion, parentVersion: job.current?.modelVersion ?? null, metrics });
     return { kind: 'full', artifacts, promote, candidate: candidateEval, incumbent: incumbentEval, trainSize: train.length, holdoutSize: holdout.length, ms: Date.now() - started };

@@ -1,5 +1,5 @@
 // The acceptance scenario over real HTTP and a real SQLite file: pair, import a Discogs CSV export,
-// select a batch (12 explore / 8 exploit at batch 0), label it, watch the online update produce a new
+// choose the `seed` policy, select a batch (12 explore / 8 exploit at batch 0), label it, watch the online update produce a new
 // model version, sync a second device (same labels, same weights, same predictions), restart.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
@@ -44,7 +44,7 @@ describe('backend flow over HTTP', () => {
     expect((await errorOf(makeClient(server.url, 'kp_forged').labels.since.query({ cursor: 0 }))).code).toBe('UNAUTHORIZED');
   });
 
-  it('imports the CSV export as keepers, then selects a first batch of 12 explore / 8 exploit', async () => {
+  it('imports the CSV export as keepers, then, with the seed policy chosen, selects a first batch of 12 explore / 8 exploit', async () => {
     const sink = await createImportSink(app.db, path.join(FIXTURES, 'collection.csv'), { asKeepers: true, kind: 'collection' });
     const result = await importFile(path.join(FIXTURES, 'collection.csv'), sink);
     await sink.finish('done', { format: result.format });
@@ -55,9 +55,19 @@ describe('backend flow over HTTP', () => {
     const up = await phone.records.upsert.mutate({ records: pool });
     expect(up).toEqual({ inserted: 150, updated: 0 });
 
+    // The default learner runs unless the collector chooses; DESIGN §4's `seed` stays selectable.
+    expect(await laptop.bandit.policy.query()).toMatchObject({ policy: 'neural-ts', defaultPolicy: 'neural-ts', chosenAt: null });
+    expect(await phone.bandit.setPolicy.mutate({ policy: 'seed' })).toEqual({ policy: 'seed' });
+    expect((await laptop.bandit.policy.query()).policy).toBe('seed');
+    const badPolicy = await errorOf(phone.bandit.setPolicy.mutate({ policy: 'greedy' as never }));
+    expect(badPolicy.code).toBe('BAD_REQUEST');
+    expect(badPolicy.message).toMatch(/policy must be one of neural-ts, seed, random/);
+    expect((await laptop.bandit.policy.query()).policy).toBe('seed');
+
     const before = await phone.models.latest.query();
     expect(before.batchCount).toBe(0);
     const batch = await phone.bandit.selectBatch.mutate({ poolSize: 100 });
+    expect(batch.policy).toBe('seed');
     expect(batch.batchNumber).toBe(0);
     expect(batch.exploreRate).toBeCloseTo(0.6);
     expect(batch.items).toHaveLength(20);

@@ -2,7 +2,10 @@
 // on a planted taste (Jazz records are keepers) with fixed seeds.
 import { describe, expect, it } from 'vitest';
 import { curriculumOrder, ensureTf, runFull, splitHoldout } from '../../backend/training/jobs';
-import { KeepersModel, saveArtifacts } from '../../shared/model';
+import { evaluate } from '../../backend/training/evaluate';
+import { KeepersModel, loadArtifacts, predict, saveArtifacts } from '../../shared/model';
+import { configForPolicy, refitPosterior } from '../../shared/bandit';
+import { encodeReleases } from '../../shared/features';
 import { syntheticReleases } from './helpers';
 
 const labelled = syntheticReleases(300, 1000, 11).map((release) => ({ release, keeper: release.genres.includes('Jazz') }));
@@ -46,5 +49,30 @@ describe('full training', () => {
     const weak = await runFull({ kind: 'full', current: good.artifacts, labelled, newVersion: 'v2', seed: 3, epochs: 1 });
     expect(weak.candidate.logLoss).toBeGreaterThan(weak.incumbent!.logLoss);
     expect(weak.promote).toBe(false);
+  });
+
+  it('neural-ts: the candidate gets its Bayesian head, and is compared with the active version like with like (both heads fitted on the training split)', async () => {
+    await ensureTf();
+    const base = KeepersModel.create(configForPolicy('neural-ts'), 4);
+    // The active version's head has seen every label, the held-out ones too.
+    refitPosterior(base, { batch: [], history: labelled, batchNumber: 0 });
+    const active = await saveArtifacts(base, { modelVersion: 'v0' });
+    base.dispose();
+    const r = await runFull({ kind: 'full', policy: 'neural-ts', current: active, labelled, newVersion: 'v1', seed: 3, epochs: 3 });
+    // Stored with a head refitted on every label.
+    expect(r.artifacts.posterior?.y).toHaveLength(labelled.length);
+    expect(r.artifacts.metrics?.posteriorRows).toBe(labelled.length);
+    expect(r.candidate.auc).toBeGreaterThan(0.9);
+    // The incumbent was scored by a head fitted on the training split only, not by its own.
+    const { train, holdout } = splitHoldout(labelled, 0.2, 3);
+    const score = (m: KeepersModel) => evaluate({ probs: predict(m, encodeReleases(holdout.map((h) => h.release))).map((p) => p.mean), labels: holdout.map((h) => (h.keeper ? 1 : 0)) });
+    const incumbent = await loadArtifacts(active);
+    const ownHead = score(incumbent);
+    refitPosterior(incumbent, { batch: [], history: train, batchNumber: 0 });
+    const fair = score(incumbent);
+    incumbent.dispose();
+    expect(r.incumbent!.logLoss).toBeCloseTo(fair.logLoss, 9);
+    expect(ownHead.logLoss).toBeLessThan(fair.logLoss);
+    expect(r.promote).toBe(r.candidate.logLoss <= r.incumbent!.logLoss + 1e-9);
   });
 });

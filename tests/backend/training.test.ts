@@ -92,7 +92,7 @@ describe('online updates', () => {
     });
     const app = await openApp(path.join(t.dir, 'log.sqlite'), { logger: pino({ level: 'info' }, sink) });
     await upsertReleases(app.db, syntheticReleases(200), 'page');
-    const batch = await selectBatch(app, null, { poolSize: 100, batchSize: 20 });
+    const batch = await selectBatch(app, null, { poolSize: 100, batchSize: 20, policy: 'seed' });
     await app.close();
     const line = lines.find((l) => l.msg === 'selected batch');
     expect(line).toMatchObject({ batchId: batch.batchId, batchNumber: 0, exploreRate: 0.6, split: { explore: 12, exploit: 8 }, poolSize: 100, policy: 'seed' });
