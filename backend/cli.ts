@@ -13,6 +13,7 @@ import { createImportSink } from './importSink';
 import { createProgressBar, importFile, ImportError, IMPORT_FORMATS, type ImportFormat } from './import';
 import { fullTrain } from './fullTrain';
 import { configFile, discogsToken, enrichRecords } from './enrich';
+import { POLICIES, choosePolicy, isPolicy, policySetting } from './policy';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -23,7 +24,11 @@ const IMPORT_HELP = `  import FILE [--as-keepers] [--kind collection|wantlist] [
                         --kind puts every record in that list, even when the file names one (a CSV
                         export with a CollectionFolder column is otherwise the collection)
                         --format: skip detection
-                        --user: only that user's lines (keepers-jsonl and pool lines in API JSON)`;
+                        --user: only that user's lines (keepers-jsonl and pool lines in API JSON)
+                        With --as-keepers the model then trains at once on the keepers (warm start).`;
+
+const POLICY_HELP = `  policy show           the bandit policy batches run with, the default, and the choices
+  policy set NAME       choose the policy for later batches (${POLICIES.join(', ')})`;
 
 export const USAGE = `Usage: keepers <command> [options]     (in a checkout: npx keepers …)
 
@@ -36,6 +41,7 @@ ${IMPORT_HELP}
   enrich [--limit N]    fill in genres/styles of records lacking them from the Discogs API (60 requests/min;
                         token from DISCOGS_TOKEN or "discogsToken" in ${configFile()})
   status                the database, what it holds and the active model version
+${POLICY_HELP}
   devices list | devices revoke ID
   sim …                 the simulator (same options as npm run sim)
 
@@ -127,6 +133,7 @@ async function devices(args: string[]): Promise<void> {
 
 async function status(): Promise<void> {
   const dbFile = defaultDbFile();
+  const setting = await withDb((db) => policySetting(db));
   const row = await withDb((db) =>
     db.get<{ records: number; labels: number; keepers: number; batches: number; devices: number; versions: number; batchCount: number | null; active: string | null }>(
       `SELECT (SELECT count(*) FROM records) AS records, (SELECT count(DISTINCT release_id) FROM labels) AS labels,
@@ -142,10 +149,74 @@ async function status(): Promise<void> {
       `labelled        ${row!.labels} (${row!.keepers} keepers)`,
       `batches         ${row!.batches} selected, batch counter ${row!.batchCount ?? 0}`,
       `model version   ${row!.active ?? 'none yet (created when the server first starts)'} (${row!.versions} stored)`,
+      `policy          ${setting.policy}${setting.chosenAt ? ` (chosen ${setting.chosenAt})` : ' (the default)'}`,
       `devices         ${row!.devices} paired`,
       '',
     ].join('\n'),
   );
+}
+
+async function policy(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
+  const [sub, name, ...extra] = positionals;
+  if (values.help || sub === 'help') {
+    process.stdout.write(`Usage: keepers policy show | keepers policy set NAME\n\n${POLICY_HELP}\n`);
+    return;
+  }
+  if (sub === 'show' || sub === undefined) {
+    const s = await withDb((db) => policySetting(db));
+    process.stdout.write(
+      [
+        `policy: ${s.policy}${s.chosenAt ? ` (chosen ${s.chosenAt})` : ' (the default: not chosen)'}`,
+        `default: ${s.defaultPolicy}`,
+        '',
+        ...s.available.map((p) => `${p.name === s.policy ? '*' : ' '} ${p.name.padEnd(10)} ${p.description}`),
+        '',
+      ].join('\n'),
+    );
+    return;
+  }
+  if (sub === 'set') {
+    if (!name || extra.length > 0) fail(`usage: keepers policy set NAME (one of ${POLICIES.join(', ')})`);
+    if (!isPolicy(name)) fail(`unknown policy ${JSON.stringify(name)}: choose one of ${POLICIES.join(', ')} (keepers policy show describes them)`);
+    const r = await withDb((db) => choosePolicy(db, name, { via: 'cli' }));
+    process.stdout.write(
+      r.previous === r.policy ? `Policy: ${r.policy} (unchanged; now your choice, not the default).\n` : `Policy: ${r.policy} (was ${r.previous}). The next batch runs it.\n`,
+    );
+    return;
+  }
+  fail(`unknown policy command ${JSON.stringify(sub)}: use policy show or policy set NAME`);
+}
+
+/** After an --as-keepers import: fit the default learner on the collection at once, in this process. */
+async function warmStart(imported: number): Promise<void> {
+  // autoTrain off: batches a running server has yet to train stay its job.
+  const app = await App.create({ dbFile: defaultDbFile(), trainer: 'in-process', autoTrain: false, logger: pino({ level: process.env.LOG_LEVEL ?? 'warn' }) });
+  try {
+    if (imported === 0) {
+      // Nothing new: train only if the active model has never been fitted (an earlier run stopped before it).
+      const { version } = await app.activeModel();
+      const row = await app.db.get<{ kind: string }>('SELECT kind FROM model_versions WHERE version = ?', [version]);
+      if (row?.kind !== 'initial') return;
+    }
+    const r = await app.warmStart();
+    if (!r.trained) {
+      if (r.reason === 'seed-policy') {
+        process.stdout.write('Policy seed learns only from labelled batches, as specified: no warm start. `npx keepers policy set neural-ts` to learn from the collection now.\n');
+      }
+      return;
+    }
+    process.stdout.write(
+      `Warm start: model ${r.version} learnt from ${r.labels} labels (${r.imported} imported keepers) against ${r.unlabelled} unlabelled records in ${(r.ms / 1000).toFixed(1)} s; the server picks it up with its next request.\n`,
+    );
+    if (r.unlabelled === 0) {
+      process.stdout.write(
+        'No unlabelled records yet to contrast the keepers with, so it learnt from the keepers alone. Import records to choose from (a wantlist, the data dump) or browse Discogs with the extension; the next import or labelled batch refits it.\n',
+      );
+    }
+  } finally {
+    await app.close();
+  }
 }
 
 async function importCommand(args: string[]): Promise<void> {
@@ -166,7 +237,7 @@ async function importCommand(args: string[]): Promise<void> {
   if (format !== undefined && !IMPORT_FORMATS.includes(format)) fail(`--format must be one of ${IMPORT_FORMATS.join(', ')}, got ${format}`);
   if (!existsSync(file)) fail(`cannot read ${file}: no such file`);
   const dbFile = defaultDbFile();
-  const ok = await withDb(async (db) => {
+  const imported = await withDb(async (db): Promise<number | null> => {
     const sink = await createImportSink(db, file, { asKeepers: values['as-keepers'], kind, user: values.user, format });
     try {
       const result = await importFile(file, sink, { format, user: values.user, onProgress: createProgressBar(process.stderr, path.basename(file)) });
@@ -178,23 +249,24 @@ async function importCommand(args: string[]): Promise<void> {
       const labels = values['as-keepers'] ? ' as keeper labels' : '';
       if (result.resumedFrom > 0 && result.resumedFrom === result.records) {
         process.stdout.write(`Already imported: all ${result.records} records of ${file} are in ${dbFile}; nothing to do.\n`);
-        return true;
+        return 0;
       }
       process.stdout.write(
         `Imported ${result.records - result.resumedFrom} records${labels} from ${file} (${result.format}` +
           `${result.resumedFrom > 0 ? `, resumed after ${result.resumedFrom}` : ''}; ${result.problemCount} problem rows skipped) into ${dbFile}\n`,
       );
-      return true;
+      return result.records - result.resumedFrom;
     } catch (err) {
       await sink.finish('failed');
       if (err instanceof ImportError) {
         process.stderr.write(`keepers: ${err.message}\nRecords committed before the error are kept; run the same command again to resume.\n`);
-        return false;
+        return null;
       }
       throw err;
     }
   });
-  if (!ok) process.exit(1);
+  if (imported === null) process.exit(1);
+  if (values['as-keepers']) await warmStart(imported);
 }
 
 async function train(args: string[]): Promise<void> {
@@ -264,6 +336,8 @@ export async function main(argv: string[]): Promise<void> {
       return enrich(rest);
     case 'status':
       return status();
+    case 'policy':
+      return policy(rest);
     case 'sim':
       return sim(rest);
     case undefined:

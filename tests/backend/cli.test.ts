@@ -40,6 +40,9 @@ describe('keepers CLI', () => {
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/Imported 24 records as keeper labels .*collection-csv/);
     expect(ok.stderr).toMatch(/collection\.csv/);
+    // The default learner trains at once on the imported keepers (nothing else is stored yet to contrast them with).
+    expect(ok.stdout).toMatch(/Warm start: model \d{8}T\d{9}Z learnt from 24 labels \(24 imported keepers\) against 0 unlabelled records/);
+    expect(ok.stdout).toMatch(/No unlabelled records yet to contrast the keepers with/);
     const bad = await keepers(['import', path.join(FIXTURES, 'collection-bad-rows.csv')], env);
     expect(bad.code).toBe(0);
     expect(bad.stderr).toMatch(/collection-bad-rows\.csv:3: /);
@@ -100,11 +103,35 @@ describe('keepers CLI', () => {
     expect(help.stdout).toMatch(/--kind puts every record in that list, even when the file names one/);
   });
 
-  it('status shows the database, its contents and the model version', async () => {
+  it('status shows the database, its contents, the model version and the policy', async () => {
     const r = await keepers(['status'], env);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`database        ${env.KEEPERS_DB}`);
     expect(r.stdout).toMatch(/labelled\s+24 \(24 keepers\)/);
+    expect(r.stdout).toMatch(/policy\s+neural-ts \(the default\)/);
+  });
+
+  it('policy show / set: the default until chosen, a choice kept, unknown names refused with the choices', async () => {
+    const own = { KEEPERS_DB: path.join(t.dir, 'policy.sqlite') };
+    const shown = await keepers(['policy', 'show'], own);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/^policy: neural-ts \(the default: not chosen\)\ndefault: neural-ts\n/);
+    expect(shown.stdout).toMatch(/^\* neural-ts /m);
+    expect(shown.stdout).toMatch(/^ {2}seed {7}The original specification, exactly/m);
+    expect(shown.stdout).toMatch(/^ {2}random /m);
+    const set = await keepers(['policy', 'set', 'seed'], own);
+    expect(set.code).toBe(0);
+    expect(set.stdout).toBe('Policy: seed (was neural-ts). The next batch runs it.\n');
+    const after = await keepers(['policy', 'show'], own);
+    expect(after.stdout).toMatch(/^policy: seed \(chosen \d{4}-\d\d-\d\dT[^)]+\)\n/);
+    expect(after.stdout).toMatch(/^\* seed /m);
+    const bad = await keepers(['policy', 'set', 'greedy'], own);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe('keepers: unknown policy "greedy": choose one of neural-ts, seed, random (keepers policy show describes them)\n');
+    const help = await keepers(['policy', '--help'], own);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: keepers policy show \| keepers policy set NAME/);
+    expect(help.stdout).toMatch(/policy set NAME\s+choose the policy for later batches \(neural-ts, seed, random\)/);
   });
 
   it('lists and revokes devices', async () => {
