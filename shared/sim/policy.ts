@@ -12,7 +12,17 @@ export interface SimWorld {
   artistKey: string[];
 }
 
-export interface LabelledIndex { index: number; keeper: boolean }
+export interface LabelledIndex {
+  index: number;
+  keeper: boolean;
+  /** where the label came from: the collector labelling a pick ('user', the default) or an imported list ('import') */
+  source?: 'user' | 'import';
+  /**
+   * The record as the learner saw it, when that differs from `world.pool[index]`: an imported keeper
+   * comes with the fields of a Discogs collection CSV export only (no genres, styles or community stats).
+   */
+  release?: Release;
+}
 
 export interface Selection {
   picks: { index: number; strategy: Strategy }[];
@@ -28,7 +38,13 @@ export interface Selection {
 export interface Policy {
   readonly name: string;
   select(candidates: number[], batchNumber: number, batchSize: number): Promise<Selection>;
-  /** learn from a labelled batch; `history` holds every earlier label (not this batch) */
+  /**
+   * Called once before batch 0 when the collector imported keepers (scenario warm-start): every item
+   * has source 'import', keeper true and `release` = the CSV export's view of the record. The same
+   * items start every later `history`.
+   */
+  warmStart?(imported: LabelledIndex[]): Promise<void>;
+  /** learn from a labelled batch; `history` holds every earlier label (not this batch), imports first */
   update(batch: LabelledIndex[], history: LabelledIndex[], batchNumber: number): Promise<void>;
   /** the policy's uncertainty on given records (for labelled vs unlabelled comparisons) */
   uncertaintyOf?(indices: number[]): Promise<number[]>;
@@ -40,6 +56,14 @@ export interface Policy {
 export interface PolicyOptions {
   /** overrides of the model's hyperparameters (KeepersConfig) for the model-based policies; {} = the product's defaults */
   modelConfig?: Record<string, unknown>;
+  /**
+   * `popularity` only: 1 for the records in the target collector's own lists, left out of the prior's
+   * counts (the pool is built from collectors' lists, so counting them would inflate the target's own
+   * styles and labels). The engine gives it to no other policy.
+   */
+  ownLists?: Uint8Array;
+  /** `oracle` only: the hidden keeper flags (pool order) in force at a batch. The engine gives it to no other policy. */
+  labelsAt?: (batchNumber: number) => Uint8Array;
 }
 
 export type PolicyFactory = (world: SimWorld, seed: number, opts?: PolicyOptions) => Promise<Policy>;

@@ -5,10 +5,12 @@
 //   θ̃ = A⁻¹ (b + v (√λ z + Σ ε_i x_i)),  z ~ N(0, I), ε ~ N(0, 1) per label,
 // which has exactly that covariance and needs no Cholesky factor of a 1024 × 1024 matrix.
 // A pick counts as `exploit` when it is also among the top picks by posterior mean, else `explore`.
-import { HAND_DIM } from '../handFeatures';
+// Imported keepers (warm start) are learned as keeper labels from the features their CSV view has
+// (artist, label, half-decade: the export has no genres or styles).
+import { HAND_DIM, handFeatureIndices } from '../handFeatures';
 import { createRng, deriveSeed, gaussian } from '../rng';
 import { argmaxUnchosen } from './argmax';
-import { topIndices, type Policy, type PolicyFactory } from '../policy';
+import { topIndices, type LabelledIndex, type Policy, type PolicyFactory } from '../policy';
 
 // v picked from {0.03, 0.1, 0.3} on two canonical users (tylergaw, jayjonesdev): smaller explores enough here.
 export const LIN_TS_DEFAULTS = { lambda: 1, v: 0.03 };
@@ -71,29 +73,36 @@ export function createLinTsPolicyWith(params: { lambda: number; v: number }): Po
         const probs = Float64Array.from(means, (m) => Math.min(1, Math.max(0, m)));
         return { picks, exploreRate: picks.length > 0 ? nExplore / picks.length : 0, probs, scores: means, uncertainty };
       },
+      async warmStart(imported) {
+        learn(imported);
+      },
       async update(batch) {
-        for (const { index, keeper } of batch) {
-          const x = world.hand[index] as Int32Array;
-          // Sherman–Morrison: (A + x xᵀ)⁻¹ = A⁻¹ − (A⁻¹x)(A⁻¹x)ᵀ / (1 + xᵀA⁻¹x)
-          const u = new Float64Array(d);
-          for (const k of x) for (let i = 0; i < d; i++) u[i] = (u[i] as number) + (ainv[i * d + k] as number);
-          let denom = 1;
-          for (const k of x) denom += u[k] as number;
-          for (let i = 0; i < d; i++) {
-            const ui = (u[i] as number) / denom;
-            if (ui === 0) continue;
-            const row = i * d;
-            for (let j = 0; j < d; j++) ainv[row + j] = (ainv[row + j] as number) - ui * (u[j] as number);
-          }
-          if (keeper) for (const k of x) b[k] = (b[k] as number) + 1;
-          seen.push(x);
-        }
+        learn(batch);
       },
       async uncertaintyOf(indices) {
         return indices.map((i) => v * Math.sqrt(variance(world.hand[i] as Int32Array)));
       },
       dispose() {},
     };
+    /** Adds labels to the posterior; a label's features come from the record as the learner saw it. */
+    function learn(items: LabelledIndex[]) {
+      for (const { index, keeper, release } of items) {
+        const x = release ? handFeatureIndices(release, d) : (world.hand[index] as Int32Array);
+        // Sherman–Morrison: (A + x xᵀ)⁻¹ = A⁻¹ − (A⁻¹x)(A⁻¹x)ᵀ / (1 + xᵀA⁻¹x)
+        const u = new Float64Array(d);
+        for (const k of x) for (let i = 0; i < d; i++) u[i] = (u[i] as number) + (ainv[i * d + k] as number);
+        let denom = 1;
+        for (const k of x) denom += u[k] as number;
+        for (let i = 0; i < d; i++) {
+          const ui = (u[i] as number) / denom;
+          if (ui === 0) continue;
+          const row = i * d;
+          for (let j = 0; j < d; j++) ainv[row + j] = (ainv[row + j] as number) - ui * (u[j] as number);
+        }
+        if (keeper) for (const k of x) b[k] = (b[k] as number) + 1;
+        seen.push(x);
+      }
+    }
     return policy;
   };
 }

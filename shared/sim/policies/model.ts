@@ -2,9 +2,12 @@
 // selectBatch and onlineUpdate), `greedy` (the same model and update, no exploration: every pick is
 // an exploit pick scored mean − uncertainty), and the challenger `neural-linear` (Thompson sampling
 // with Bayesian linear regression on the model's 64-d embedding, recomputed for all labels each batch).
+// Imported keepers (warm start) reach them in `history` as their CSV view; seed and greedy have no
+// warm start of their own (DESIGN §4 trains on the labelled batches), neural-linear puts the imports
+// into its linear head before batch 0.
 import { encodeReleases, sliceEncoded, type EncodedReleases } from '../../features';
 import { KeepersModel, predict, initTf, type KeepersConfig, type Prediction } from '../../model';
-import { selectBatch, onlineUpdate, type LabelledRelease, type SelectedItem } from '../../bandit';
+import { selectBatch, onlineUpdate, type SelectedItem, type SourcedLabel } from '../../bandit';
 import { createRng, deriveSeed, gaussian } from '../rng';
 import { argmaxUnchosen } from './argmax';
 import { topIndices, type LabelledIndex, type Policy, type PolicyFactory, type PolicyOptions, type SimWorld } from '../policy';
@@ -28,8 +31,9 @@ function encodedPool(world: SimWorld): EncodedReleases {
   return enc;
 }
 
-function toLabelled(world: SimWorld, items: LabelledIndex[]): LabelledRelease[] {
-  return items.map(({ index, keeper }) => ({ release: world.pool[index]!, keeper }));
+/** Labels as the product's update takes them: an imported keeper comes as its CSV view (`release`). */
+function toLabelled(world: SimWorld, items: LabelledIndex[]): SourcedLabel[] {
+  return items.map(({ index, keeper, source, release }) => ({ release: release ?? world.pool[index]!, keeper, source: source ?? 'user' }));
 }
 
 interface ModelPolicyParts {
@@ -49,6 +53,13 @@ async function modelParts(world: SimWorld, seed: number, opts: PolicyOptions = {
   return { world, model: KeepersModel.create((opts.modelConfig ?? {}) as Partial<KeepersConfig>, seed), seed, enc: encodedPool(world) };
 }
 
+function embedRows(model: KeepersModel, enc: EncodedReleases): number[][] {
+  const t = model.embed(enc);
+  const rows = t.arraySync() as number[][];
+  t.dispose();
+  return rows;
+}
+
 function sharedMethods(parts: ModelPolicyParts, updateOpts: Record<string, unknown> = {}) {
   return {
     async update(batch: LabelledIndex[], history: LabelledIndex[], batchNumber: number) {
@@ -62,10 +73,12 @@ function sharedMethods(parts: ModelPolicyParts, updateOpts: Record<string, unkno
       return predictions(parts, indices, 0x7fff).map((p) => p.uncertainty);
     },
     embeddingsOf(indices: number[]) {
-      const t = parts.model.embed(sliceEncoded(parts.enc, indices));
-      const rows = t.arraySync() as number[][];
-      t.dispose();
-      return rows;
+      return embedRows(parts.model, sliceEncoded(parts.enc, indices));
+    },
+    /** Embeddings of labelled items as the learner saw them (an import's CSV view, else the pool record). */
+    embeddingsOfLabelled(items: LabelledIndex[]) {
+      if (items.every((x) => !x.release)) return embedRows(parts.model, sliceEncoded(parts.enc, items.map((x) => x.index)));
+      return embedRows(parts.model, encodeReleases(items.map((x) => x.release ?? parts.world.pool[x.index]!)));
     },
     dispose() {
       parts.model.dispose();
@@ -170,7 +183,7 @@ export const createNeuralLinearPolicy: PolicyFactory = async (world, seed, opts)
     for (let i = 0; i < n; i++) a[i * n + i] = lambda;
     const bv = new Float64Array(n);
     if (labelled.length > 0) {
-      const h = withBias(shared.embeddingsOf(labelled.map((x) => x.index)));
+      const h = withBias(shared.embeddingsOfLabelled(labelled));
       h.forEach((x, r) => {
         for (let i = 0; i < n; i++) {
           for (let j = 0; j < n; j++) a[i * n + j]! += x[i]! * x[j]!;
@@ -217,6 +230,10 @@ export const createNeuralLinearPolicy: PolicyFactory = async (world, seed, opts)
         scores: means,
         uncertainty,
       };
+    },
+    async warmStart(imported) {
+      // The imported keepers enter the linear head at once; the encoder first trains with batch 0.
+      labelled = imported.slice();
     },
     async update(batch, history, batchNumber) {
       await shared.update(batch, history, batchNumber);
