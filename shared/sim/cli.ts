@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { COMPARE_POLICIES, POLICY_NAMES } from './policies';
-import { comparisonMarkdown, userDirName, writeReport } from './report';
+import { COMPARE_POLICIES, DEFAULT_ALIAS, DEFAULT_POLICY, POLICY_NAMES, resolvePolicyName } from './policies';
+import { comparisonMarkdown, comparisonSummary, userDirName, writeReport } from './report';
 import { isWorkerProcess, serveWorker, simulate, type SimOptions } from './simulate';
 import { SCENARIOS, type Scenario, type SimReport } from './types';
 
@@ -16,19 +16,25 @@ export const USAGE = `Usage: npm run sim -- --keepers FILE --pool FILE... [optio
                      users: each gets DIR/<user>/ and DIR/report.md compares them
   --kinds LIST       list kinds to use from a .jsonl file (default: collection)
   --pool FILE...     candidate catalogue(s): .jsonl of releases; the keepers are added to the pool
-  --policy NAME      ${POLICY_NAMES.join(' | ')}; repeatable
-  --compare          all baselines: ${COMPARE_POLICIES.join(', ')}
+  --policy NAME      ${POLICY_NAMES.join(' | ')} | ${DEFAULT_ALIAS};
+                     repeatable. ${DEFAULT_ALIAS} = what the product runs by default (now ${DEFAULT_POLICY});
+                     oracle sees the labels (the yardstick regret is measured against)
+  --compare          all baselines and the default learner: ${COMPARE_POLICIES.join(', ')}
   --batches N        default 50
   --batch-size N     default 20
   --pool-size N      candidates per batch, default 1000
   --seeds 1,2,3      several seeds (each policy sees the same pools per seed); --seed N for one
   --scenario NAME    ${SCENARIOS.join(' | ')} (default stationary)
+                     shift: the taste switches to --shift-user's at mid-run; new-artists: 30% of
+                     the artists join the pool at mid-run; warm-start: half of the keepers (seeded)
+                     are imported before batch 0 with a CSV export's fields only, the rest are to find
   --shift-user NAME  whose taste the collector switches to mid-run (scenario shift)
   --model-config JSON  overrides of the model's hyperparameters for greedy / seed / neural-linear,
                      e.g. '{"learningRate":0.001}' (default: the product's DESIGN §4 values)
   --workers N        worker processes (default: CPU count, at most 4)
   --no-map           skip the UMAP embedding map
-  --out DIR          report.json, report.md and SVG plots (default sim-out)
+  --out DIR          report.json, report.md and SVG plots (default sim-out); with several users
+                     DIR/<user>/ each, DIR/report.md and DIR/comparison.json (sums over users)
 `;
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
@@ -69,11 +75,12 @@ export function parseCliArgs(argv: string[]): CliOptions {
   if (values.help) throw new Error(USAGE);
   if (!values.keepers) throw new Error('--keepers FILE is required\n\n' + USAGE);
   if (!values.pool || values.pool.length === 0) throw new Error('--pool FILE is required\n\n' + USAGE);
-  const policies = [...(values.compare ? COMPARE_POLICIES : []), ...(values.policy ?? []).flatMap((p) => p.split(','))].filter(
-    (p, i, all) => p !== '' && all.indexOf(p) === i,
-  );
+  const given = [...(values.compare ? COMPARE_POLICIES : []), ...(values.policy ?? []).flatMap((p) => p.split(',').map((x) => x.trim()))].filter((p) => p !== '');
+  for (const p of given) {
+    if (p !== DEFAULT_ALIAS && !(POLICY_NAMES as readonly string[]).includes(p)) throw new Error(`unknown --policy "${p}": choose from ${[...POLICY_NAMES, DEFAULT_ALIAS].join(', ')}`);
+  }
+  const policies = [...new Set(given.map(resolvePolicyName))];
   if (policies.length === 0) throw new Error('choose a --policy (or --compare)');
-  for (const p of policies) if (!(POLICY_NAMES as readonly string[]).includes(p)) throw new Error(`unknown --policy "${p}": choose from ${POLICY_NAMES.join(', ')}`);
   const seedText = values.seeds ?? values.seed ?? '1';
   const seeds = seedText.split(',').map((s) => {
     const n = Number(s.trim());
@@ -140,7 +147,8 @@ export async function runSimCli(argv: string[]): Promise<number> {
     if (reports.length > 1) {
       const { writeFile } = await import('node:fs/promises');
       await writeFile(path.join(parsed.outDir, 'report.md'), comparisonMarkdown(reports, command));
-      log(`wrote ${path.join(parsed.outDir, 'report.md')}`);
+      await writeFile(path.join(parsed.outDir, 'comparison.json'), JSON.stringify(comparisonSummary(reports), null, 1));
+      log(`wrote ${path.join(parsed.outDir, 'report.md')}, ${path.join(parsed.outDir, 'comparison.json')}`);
     }
     log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return 0;

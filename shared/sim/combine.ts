@@ -7,7 +7,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { comparisonMarkdown, userDirName, writeReport } from './report';
+import { comparisonMarkdown, comparisonSummary, userDirName, writeReport } from './report';
 import { summarise } from './summary';
 import type { SimReport } from './types';
 
@@ -43,6 +43,7 @@ export async function combine(runDirs: string[], outDir: string, command: string
   const merged = [...byUser.values()].map(mergeReports);
   for (const r of merged) await writeReport(r, path.join(outDir, userDirName(r.user)), command, { json });
   await writeFile(path.join(outDir, 'report.md'), comparisonMarkdown(merged, command));
+  if (json) await writeFile(path.join(outDir, 'comparison.json'), JSON.stringify(comparisonSummary(merged), null, 1));
   return merged;
 }
 

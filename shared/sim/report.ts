@@ -1,7 +1,9 @@
 // Writing a simulation's outputs: report.json, report.md and the SVG plots.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { bandOverSeeds } from './summary';
+import { POOLED_ECE_FROM, POOLED_ECE_TO } from './engine';
+import { DEFAULT_POLICY, policyLabel } from './policies';
+import { allKeepers, bandOverSeeds, first20Keepers, summedKeepersOverUsers, summedRatioOverUsers, UNCERTAINTY_RATIO_BATCH } from './summary';
 import { lineChart, reliabilityDiagram, scatterPlot, PALETTE, type Series } from './svg';
 import type { Interval, PolicySummary, ReliabilityBin, RunRecord, SimReport } from './types';
 
@@ -51,8 +53,19 @@ export function mergeBins(binSets: ReliabilityBin[][]): ReliabilityBin[] {
   });
 }
 
+/** The product's default learner in the report (older reports did not record it). */
+function defaultOf(report: SimReport): string {
+  return report.settings.defaultPolicy ?? DEFAULT_POLICY;
+}
+
+/** Keepers a policy can find: those in the pool less the imported ones (older reports: all in the pool). */
+export function keepersToFind(report: SimReport): number {
+  return report.settings.keepersToFind ?? report.settings.keepersInPool;
+}
+
 export function renderPlots(report: SimReport): Record<string, string> {
   const policies = report.policy;
+  const label = (p: string) => policyLabel(p, defaultOf(report));
   const who = `${report.user}, ${report.scenario}, ${report.seeds.length} seed(s)`;
   const plots: Record<string, string> = {};
   const keeperRate: Series[] = [];
@@ -60,20 +73,24 @@ export function renderPlots(report: SimReport): Record<string, string> {
     const runs = runsOf(report, p);
     const exploit = bandOverSeeds(runs, (b) => (b.nExploit > 0 ? b.exploitKeepers / b.nExploit : NaN));
     const explore = bandOverSeeds(runs, (b) => (b.nExplore > 0 ? b.exploreKeepers / b.nExplore : NaN));
-    if (exploit.length > 0) keeperRate.push({ name: `${p} exploit`, color: colorOf(policies, p), points: exploit.map(({ x, y }) => ({ x, y })) });
-    if (explore.length > 0) keeperRate.push({ name: `${p} explore`, color: colorOf(policies, p), dashed: true, points: explore.map(({ x, y }) => ({ x, y })) });
+    if (exploit.length > 0) keeperRate.push({ name: `${label(p)} exploit`, color: colorOf(policies, p), points: exploit.map(({ x, y }) => ({ x, y })) });
+    if (explore.length > 0) keeperRate.push({ name: `${label(p)} explore`, color: colorOf(policies, p), dashed: true, points: explore.map(({ x, y }) => ({ x, y })) });
   }
   plots[PLOT_FILES.keeperRate] = lineChart(keeperRate, { title: `Keeper rate per batch, exploit (solid) and explore (dashed) picks (${who})`, xLabel: 'batch', yLabel: 'keeper share of the picks', yMin: 0, yMax: 1, width: 760 });
-  const cumulative = (value: (b: RunRecord['batches'][number]) => number) =>
-    policies.map((p) => ({ name: p, color: colorOf(policies, p), points: bandOverSeeds(runsOf(report, p), value, true) }));
-  plots[PLOT_FILES.cumulativeKeepers] = lineChart(cumulative((b) => b.keepers), { title: `Cumulative keepers found, mean and 95% band (${who})`, xLabel: 'batch', yLabel: 'keepers found', yMin: 0 });
-  plots[PLOT_FILES.cumulativeRegret] = lineChart(cumulative((b) => b.regret), { title: `Cumulative regret against the best ${report.settings.batchSize} of each pool (${who})`, xLabel: 'batch', yLabel: 'keepers missed', yMin: 0 });
+  const band = (value: (b: RunRecord['batches'][number]) => number, cumulative: boolean) =>
+    policies.map((p) => ({ name: label(p), color: colorOf(policies, p), points: bandOverSeeds(runsOf(report, p), value, cumulative) }));
+  plots[PLOT_FILES.cumulativeKeepers] = lineChart(band((b) => b.keepers, true), { title: `Cumulative keepers found, mean and 95% band (${who})`, xLabel: 'batch', yLabel: 'keepers found', yMin: 0 });
+  // A batch's regret is already cumulative: the oracle's keepers so far − the policy's.
+  const regret = band((b) => b.regret, false);
+  // Regret can dip below 0 (the oracle's own picks change its later candidate pools): show it if it does.
+  const regretMin = Math.min(0, ...regret.flatMap((r) => r.points.map((pt) => pt.lo)));
+  plots[PLOT_FILES.cumulativeRegret] = lineChart(regret, { title: `Cumulative regret against the label-seeing oracle on the same seeds (${who})`, xLabel: 'batch', yLabel: 'keepers behind the oracle', yMin: regretMin });
   plots[PLOT_FILES.explorationRate] = lineChart(
-    policies.map((p) => ({ name: p, color: colorOf(policies, p), points: bandOverSeeds(runsOf(report, p), (b) => b.exploreRate).map(({ x, y }) => ({ x, y })) })),
+    policies.map((p) => ({ name: label(p), color: colorOf(policies, p), points: bandOverSeeds(runsOf(report, p), (b) => b.exploreRate).map(({ x, y }) => ({ x, y })) })),
     { title: `Exploration rate (share of explore picks) per batch (${who})`, xLabel: 'batch', yLabel: 'exploration rate', yMin: 0, yMax: 1 },
   );
   const reliability = policies
-    .map((p) => ({ name: p, color: colorOf(policies, p), bins: mergeBins(runsOf(report, p).map((r) => r.reliability).filter((b): b is ReliabilityBin[] => b !== null)) }))
+    .map((p) => ({ name: label(p), color: colorOf(policies, p), bins: mergeBins(runsOf(report, p).map((r) => r.reliability).filter((b): b is ReliabilityBin[] => b !== null)) }))
     .filter((s) => s.bins.length > 0);
   plots[PLOT_FILES.reliability] = reliabilityDiagram(reliability, { title: `Reliability on unlabelled candidates, all batches (${who})` });
   const mapRun = report.runs.find((r) => r.embeddingMap && r.embeddingMap.length > 0);
@@ -91,7 +108,7 @@ export function renderPlots(report: SimReport): Record<string, string> {
 
 const SUMMARY_COLUMNS: [keyof PolicySummary, string, number][] = [
   ['cumulativeKeepers', 'keepers found', 1],
-  ['cumulativeRegret', 'regret', 1],
+  ['cumulativeRegret', 'regret vs oracle', 1],
   ['exploitKeeperRate', 'exploit keeper rate', 3],
   ['exploreKeeperRate', 'explore keeper rate', 3],
   ['exploitKeeperRateLast20', 'exploit rate, last 20', 3],
@@ -102,48 +119,83 @@ const SUMMARY_COLUMNS: [keyof PolicySummary, string, number][] = [
   ['selectMsPerBatch', 'select ms/batch', 0],
 ];
 
-export function summaryTable(summary: Record<string, PolicySummary>, policies: string[]): string {
-  const head = `| policy | ${SUMMARY_COLUMNS.map((c) => c[1]).join(' | ')} |`;
-  const sep = `|---|${SUMMARY_COLUMNS.map(() => '---').join('|')}|`;
+/** The figures the issue's targets are read off. */
+const TARGET_COLUMNS: [keyof PolicySummary, string, number][] = [
+  ['cumulativeKeepers', 'keepers, all batches', 1],
+  ['keepersFirst20', 'keepers, batches 0–19', 1],
+  ['keepersFirst5', 'keepers, batches 0–4', 1],
+  ['ratioVsLinTs', '× lin-ts', 2],
+  ['ratioVsLinTsFirst20', '× lin-ts, batches 0–19', 2],
+  ['ratioVsRandom', '× random', 2],
+  ['ecePooled', `ECE, batches ${POOLED_ECE_FROM}–${POOLED_ECE_TO} pooled`, 3],
+  ['uncertaintyRatioAt20', `uncertainty labelled ÷ unseen, batch ${UNCERTAINTY_RATIO_BATCH}`, 2],
+];
+
+function table(columns: [keyof PolicySummary, string, number][], summary: Record<string, PolicySummary>, policies: string[], defaultPolicy: string): string {
+  const head = `| policy | ${columns.map((c) => c[1]).join(' | ')} |`;
+  const sep = `|---|${columns.map(() => '---').join('|')}|`;
   const rows = policies
     .filter((p) => summary[p])
-    .map((p) => `| ${p} | ${SUMMARY_COLUMNS.map(([k, , d]) => fmtInterval(summary[p]![k], d)).join(' | ')} |`);
+    .map((p) => `| ${policyLabel(p, defaultPolicy)} | ${columns.map(([k, , d]) => fmtInterval((summary[p]![k] as Interval | null | undefined) ?? null, d)).join(' | ')} |`);
   return [head, sep, ...rows].join('\n');
+}
+
+export function summaryTable(summary: Record<string, PolicySummary>, policies: string[], defaultPolicy: string = DEFAULT_POLICY): string {
+  return table(SUMMARY_COLUMNS, summary, policies, defaultPolicy);
+}
+
+export function targetsTable(summary: Record<string, PolicySummary>, policies: string[], defaultPolicy: string = DEFAULT_POLICY): string {
+  return table(TARGET_COLUMNS, summary, policies, defaultPolicy);
+}
+
+/** Plain sentences comparing `subject` with every other policy on keepers found (non-overlapping 95% intervals). */
+export function verdictLines(summary: Record<string, PolicySummary>, policies: string[], subject: string, label: string = subject): string[] {
+  const own = summary[subject]?.cumulativeKeepers;
+  if (!own) return [];
+  return policies
+    .filter((p) => p !== subject && p !== 'oracle' && summary[p])
+    .map((p) => {
+      const other = summary[p]!.cumulativeKeepers;
+      const verdict = own.lo > other.hi ? 'wins against' : own.hi < other.lo ? 'loses to' : 'is not distinguishable from';
+      return `- \`${label}\` ${verdict} \`${p}\` on keepers found: ${fmtInterval(own)} vs ${fmtInterval(other)}.`;
+    });
 }
 
 /** Plain sentences comparing `seed` with every other policy on keepers found (non-overlapping 95% intervals). */
 export function seedVerdict(summary: Record<string, PolicySummary>, policies: string[]): string[] {
-  const seed = summary.seed?.cumulativeKeepers;
-  if (!seed) return [];
-  return policies
-    .filter((p) => p !== 'seed' && summary[p])
-    .map((p) => {
-      const other = summary[p]!.cumulativeKeepers;
-      const verdict = seed.lo > other.hi ? 'wins against' : seed.hi < other.lo ? 'loses to' : 'is not distinguishable from';
-      return `- \`seed\` ${verdict} \`${p}\` on keepers found: ${fmtInterval(seed)} vs ${fmtInterval(other)}.`;
-    });
+  return verdictLines(summary, policies, 'seed');
 }
 
 export function renderMarkdown(report: SimReport, plotFiles: string[], command: string | null): string {
   const s = report.settings;
+  const def = defaultOf(report);
+  const imported = s.importedKeepers ?? 0;
+  const verdicts = [...verdictLines(report.summary, report.policy, def, policyLabel(def, def)), ...(def === 'seed' ? [] : seedVerdict(report.summary, report.policy))];
   const lines = [
     `# Simulated collector: ${report.user} (${report.scenario})`,
     '',
     `Pool: ${s.poolRecords} records (${s.poolFiles.join(', ')}); keepers: ${s.keepersInPool} in the pool` +
+      (imported > 0 ? `, ${imported} of them imported before batch 0 (CSV export fields only), ${keepersToFind(report)} to find` : '') +
       (s.keepersMissingFromPool > 0 ? ` (${s.keepersMissingFromPool} of the list are not in the pool and cannot be found)` : '') +
       `; ${s.batches} batches of ${s.batchSize} from ${s.poolSize} candidates; seeds ${report.seeds.join(', ')}` +
       (s.shiftUser ? `; taste switches to ${s.shiftUser} at batch ${Math.floor(s.batches / 2)}` : '') +
       (s.backend ? `; tfjs backend ${s.backend}` : '') +
       (Object.keys(s.modelConfig ?? {}).length > 0 ? `; model overrides ${JSON.stringify(s.modelConfig)}` : '') +
-      '.',
+      `; the product's default learner is ${def}.`,
     '',
     'Means over seeds with 95% t-intervals in brackets. Keeper rates pool all picks of a run; ECE (10 bins) and AUC are',
     "means over batches, computed on every batch's candidates before the policy sees their labels; silhouette is the",
-    "last batch's, on the labelled records' embeddings (model policies only).",
+    "last batch's, on the labelled records' embeddings (model policies only). Regret: the keepers a label-seeing oracle",
+    'found on the same seed (same candidate sampling, keepers picked first) minus the policy\'s, after the last batch.',
     '',
-    summaryTable(report.summary, report.policy),
+    summaryTable(report.summary, report.policy, def),
     '',
-    ...seedVerdict(report.summary, report.policy),
+    `Targets. Ratios are per seed (same candidate pools), then mean and interval over seeds. ECE pools every candidate prediction of batches ${POOLED_ECE_FROM}–${POOLED_ECE_TO}. ` +
+      `Uncertainty: the mean over the records the collector labelled in batches 0–${UNCERTAINTY_RATIO_BATCH - 1} ÷ the mean over batch ${UNCERTAINTY_RATIO_BATCH}'s unseen candidates (below 1: it knows what it has seen).`,
+    '',
+    targetsTable(report.summary, report.policy, def),
+    '',
+    ...verdicts,
     '',
     ...plotFiles.map((f) => `![${f}](${f})`),
     '',
@@ -157,27 +209,86 @@ export function userDirName(user: string): string {
   return user.replace(/[^\w.-]+/g, '_');
 }
 
-export function comparisonMarkdown(reports: SimReport[], command: string): string {
+/** Cross-user figures (comparison.json): per user the summaries, and keepers and ratios summed over users. */
+export interface ComparisonSummary {
+  users: { user: string; keepersInPool: number; importedKeepers: number; keepersToFind: number }[];
+  policies: string[];
+  defaultPolicy: string;
+  scenario: string;
+  seeds: number[];
+  perUser: Record<string, Record<string, PolicySummary>>;
+  /** per policy: keepers summed over users (per seed, then mean and interval) and ratios of those sums, paired by seed */
+  summedOverUsers: Record<string, { keepers: Interval | null; keepersFirst20: Interval | null; ratioVsLinTs: Interval | null; ratioVsLinTsFirst20: Interval | null; ratioVsRandom: Interval | null }>;
+}
+
+export function comparisonSummary(reports: SimReport[]): ComparisonSummary {
   const policies = [...new Set(reports.flatMap((r) => r.policy))];
+  const runsPerUser = reports.map((r) => r.runs);
   const first = reports[0];
-  const table = (title: string, cell: (r: SimReport, p: string) => string) => [
+  const firstBatches = (r: RunRecord) => first20Keepers(r);
+  return {
+    users: reports.map((r) => ({ user: r.user, keepersInPool: r.settings.keepersInPool, importedKeepers: r.settings.importedKeepers ?? 0, keepersToFind: keepersToFind(r) })),
+    policies,
+    defaultPolicy: first ? defaultOf(first) : DEFAULT_POLICY,
+    scenario: first?.scenario ?? 'stationary',
+    seeds: first?.seeds ?? [],
+    perUser: Object.fromEntries(reports.map((r) => [r.user, r.summary])),
+    summedOverUsers: Object.fromEntries(
+      policies.map((p) => [
+        p,
+        {
+          keepers: summedKeepersOverUsers(runsPerUser, p, allKeepers),
+          keepersFirst20: summedKeepersOverUsers(runsPerUser, p, firstBatches),
+          ratioVsLinTs: summedRatioOverUsers(runsPerUser, p, 'lin-ts', allKeepers),
+          ratioVsLinTsFirst20: summedRatioOverUsers(runsPerUser, p, 'lin-ts', firstBatches),
+          ratioVsRandom: summedRatioOverUsers(runsPerUser, p, 'random', allKeepers),
+        },
+      ]),
+    ),
+  };
+}
+
+export function comparisonMarkdown(reports: SimReport[], command: string): string {
+  const cmp = comparisonSummary(reports);
+  const policies = cmp.policies;
+  const def = cmp.defaultPolicy;
+  const first = reports[0];
+  const warm = reports.some((r) => (r.settings.importedKeepers ?? 0) > 0);
+  const head = `| user (keepers ${warm ? 'to find' : 'in pool'}) | ${policies.map((p) => policyLabel(p, def)).join(' | ')} |`;
+  const sep = `|---|${policies.map(() => '---').join('|')}|`;
+  const table = (title: string, cell: (r: SimReport, p: string) => string, summed?: (p: string) => string) => [
     title,
     '',
-    `| user (keepers in pool) | ${policies.join(' | ')} |`,
-    `|---|${policies.map(() => '---').join('|')}|`,
-    ...reports.map((r) => `| [${r.user}](${userDirName(r.user)}/report.md) (${r.settings.keepersInPool}) | ${policies.map((p) => cell(r, p)).join(' | ')} |`),
+    head,
+    sep,
+    ...reports.map((r) => `| [${r.user}](${userDirName(r.user)}/report.md) (${keepersToFind(r)}) | ${policies.map((p) => cell(r, p)).join(' | ')} |`),
+    ...(summed && reports.length > 1 ? [`| all users, summed | ${policies.map(summed).join(' | ')} |`] : []),
     '',
   ];
+  const stat = (key: keyof PolicySummary, digits = 1) => (r: SimReport, p: string) => fmtInterval((r.summary[p]?.[key] as Interval | null | undefined) ?? null, digits);
+  const sum = (key: keyof ComparisonSummary['summedOverUsers'][string], digits = 1) => (p: string) => fmtInterval(cmp.summedOverUsers[p]?.[key] ?? null, digits);
+  const hasLinTs = policies.includes('lin-ts');
+  const hasRandom = policies.includes('random');
   return [
     '# Simulated collectors: keepers found',
     '',
     first
-      ? `${first.settings.batches} batches of ${first.settings.batchSize} picks from ${first.settings.poolSize} random unlabelled candidates, seeds ${first.seeds.join(', ')}, scenario ${first.scenario}. Means over seeds with 95% t-intervals.`
+      ? `${first.settings.batches} batches of ${first.settings.batchSize} picks from ${first.settings.poolSize} random unlabelled candidates, seeds ${first.seeds.join(', ')}, scenario ${first.scenario}` +
+        (warm ? ' (half of each collector\'s keepers imported before batch 0 with a CSV export\'s fields; only the rest count)' : '') +
+        `. The product's default learner is ${def}. Means over seeds with 95% t-intervals; ratios are paired by seed.`
       : '',
     '',
-    ...table('Cumulative keepers found:', (r, p) => fmtInterval(r.summary[p]?.cumulativeKeepers ?? null)),
-    ...table('Exploit keeper rate over the last 20 batches:', (r, p) => fmtInterval(r.summary[p]?.exploitKeeperRateLast20 ?? null, 3)),
-    ...table('AUC on unseen candidates (mean over batches):', (r, p) => fmtInterval(r.summary[p]?.auc ?? null, 3)),
+    ...table('Cumulative keepers found:', stat('cumulativeKeepers'), sum('keepers')),
+    ...table('Keepers found in batches 0–19:', stat('keepersFirst20'), sum('keepersFirst20')),
+    ...table('Keepers found in batches 0–4:', stat('keepersFirst5')),
+    ...(hasLinTs ? table('Keepers ÷ lin-ts\'s, all batches (summed row: the sums over users divided):', stat('ratioVsLinTs', 2), sum('ratioVsLinTs', 2)) : []),
+    ...(hasLinTs ? table('Keepers ÷ lin-ts\'s, batches 0–19:', stat('ratioVsLinTsFirst20', 2), sum('ratioVsLinTsFirst20', 2)) : []),
+    ...(hasRandom ? table('Keepers ÷ random\'s, all batches:', stat('ratioVsRandom', 2), sum('ratioVsRandom', 2)) : []),
+    ...table('Regret against the label-seeing oracle after the last batch:', stat('cumulativeRegret')),
+    ...table(`ECE over the candidate predictions of batches ${POOLED_ECE_FROM}–${POOLED_ECE_TO}, pooled:`, stat('ecePooled', 3)),
+    ...table(`Mean uncertainty of labelled records ÷ that of unseen candidates at batch ${UNCERTAINTY_RATIO_BATCH}:`, stat('uncertaintyRatioAt20', 2)),
+    ...table('Exploit keeper rate over the last 20 batches:', stat('exploitKeeperRateLast20', 3)),
+    ...table('AUC on unseen candidates (mean over batches):', stat('auc', 3)),
     ...table('Model time per batch, train + select (ms):', (r, p) => {
       const s = r.summary[p];
       return s ? `${Math.round(s.trainMsPerBatch.mean)} + ${Math.round(s.selectMsPerBatch.mean)}` : '–';

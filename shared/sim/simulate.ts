@@ -3,9 +3,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildWorld, runPolicy } from './engine';
+import { buildWorld, importedCount, runPolicy } from './engine';
 import { isKeeper, loadKeepers, loadPool, mergePool, type Keepers } from './data';
-import { MODEL_POLICIES } from './policies';
+import { DEFAULT_POLICY, MODEL_POLICIES, resolvePolicyName } from './policies';
 import type { SimWorld } from './policy';
 import { summarise } from './summary';
 import type { RunRecord, Scenario, SimReport } from './types';
@@ -185,15 +185,25 @@ async function runInWorkers(opts: SimOptions, jobs: Job[], onRun: (run: RunRecor
 }
 
 // ---- the simulation -----------------------------------------------------------------------------
-export async function simulate(opts: SimOptions): Promise<SimReport> {
+export async function simulate(given: SimOptions): Promise<SimReport> {
+  // `default` is the product's default learner; a name given twice runs once.
+  const opts: SimOptions = { ...given, policies: [...new Set(given.policies.map(resolvePolicyName))] };
   const log = opts.log ?? (() => {});
   const prepared = await prepareUser(opts);
-  log(`${prepared.userName}: ${prepared.world.pool.length} records in the pool, ${prepared.keepersInPool} keepers among them`);
+  const imported = opts.scenario === 'warm-start' ? importedCount(prepared.keepersInPool) : 0;
+  log(
+    `${prepared.userName}: ${prepared.world.pool.length} records in the pool, ${prepared.keepersInPool} keepers among them` +
+      (imported > 0 ? `, ${imported} of them imported before batch 0` : ''),
+  );
   const jobs = jobsFor(opts);
   const started = Date.now();
   const onRun = (run: RunRecord) => {
     const found = run.batches.reduce((s, b) => s + b.keepers, 0);
-    log(`${prepared.userName}: ${run.policy} seed ${run.seed}: ${found} keepers in ${run.batches.length} batches (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    const first5 = run.batches.filter((b) => b.batch < 5).reduce((s, b) => s + b.keepers, 0);
+    log(
+      `${prepared.userName}: ${run.policy} seed ${run.seed}: ${found} keepers in ${run.batches.length} batches (${first5} in batches 0–4, ` +
+        `regret ${run.batches.at(-1)?.regret ?? 0}) (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+    );
   };
   let runs: RunRecord[];
   let backend: string | null = null;
@@ -223,9 +233,12 @@ export async function simulate(opts: SimOptions): Promise<SimReport> {
       poolFiles: opts.poolFiles,
       kinds: opts.kinds,
       shiftUser: opts.shiftUser,
+      defaultPolicy: DEFAULT_POLICY,
       modelConfig: opts.modelConfig ?? {},
       poolRecords: prepared.world.pool.length,
       keepersInPool: prepared.keepersInPool,
+      importedKeepers: imported,
+      keepersToFind: prepared.keepersInPool - imported,
       keepersMissingFromPool: prepared.keepersMissingFromPool,
       backend,
     },

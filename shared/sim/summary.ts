@@ -18,14 +18,33 @@ function interval(values: (number | null)[]): Interval | null {
   return v.length === 0 ? null : meanCI95(v);
 }
 
-/** Per-run statistics: ECE and AUC are means over the run's batches, silhouette is the last batch's. */
+/** The batch before which labelled vs unseen uncertainty is compared (after 20 labelled batches). */
+export const UNCERTAINTY_RATIO_BATCH = 20;
+
+function keepersIn(batches: BatchRecord[]): number {
+  return batches.reduce((s, x) => s + x.keepers, 0);
+}
+
+/**
+ * Per-run statistics: ECE and AUC are means over the run's batches (ecePooled is the run's pooled ECE
+ * over batches 10–50), silhouette is the last batch's, regret the last batch's cumulative regret.
+ */
 export function runStats(run: RunRecord) {
   const b = run.batches;
   const last20 = b.slice(-20);
   const silhouettes = b.map((x) => x.silhouette).filter((x): x is number => x !== null);
+  const at20 = b.find((x) => x.batch === UNCERTAINTY_RATIO_BATCH);
+  const uncertaintyRatioAt20 =
+    at20 && at20.meanUncertaintyLabelled !== null && at20.meanUncertaintyUnlabelled !== null && at20.meanUncertaintyUnlabelled > 0
+      ? at20.meanUncertaintyLabelled / at20.meanUncertaintyUnlabelled
+      : null;
   return {
-    cumulativeKeepers: b.reduce((s, x) => s + x.keepers, 0),
-    cumulativeRegret: b.reduce((s, x) => s + x.regret, 0),
+    cumulativeKeepers: keepersIn(b),
+    keepersFirst20: keepersIn(b.filter((x) => x.batch < 20)),
+    keepersFirst5: keepersIn(b.filter((x) => x.batch < 5)),
+    cumulativeRegret: b.at(-1)?.regret ?? 0,
+    ecePooled: run.ecePooled ?? null,
+    uncertaintyRatioAt20,
     exploitKeeperRate: ratio(b, (x) => x.exploitKeepers, (x) => x.nExploit),
     exploreKeeperRate: ratio(b, (x) => x.exploreKeepers, (x) => x.nExplore),
     exploitKeeperRateLast20: ratio(last20, (x) => x.exploitKeepers, (x) => x.nExploit),
@@ -37,6 +56,63 @@ export function runStats(run: RunRecord) {
   };
 }
 
+/**
+ * Keepers of `policy` ÷ keepers of `baseline`, paired by seed (both saw the same candidate pools);
+ * null when the baseline is not in the runs. A seed where the baseline found none is left out.
+ */
+export function pairedRatio(runs: RunRecord[], policy: string, baseline: string, count: (r: RunRecord) => number): Interval | null {
+  const base = new Map(runs.filter((r) => r.policy === baseline).map((r) => [r.seed, count(r)]));
+  if (base.size === 0) return null;
+  return interval(
+    runs
+      .filter((r) => r.policy === policy && base.has(r.seed))
+      .map((r) => {
+        const b = base.get(r.seed)!;
+        return b > 0 ? count(r) / b : null;
+      }),
+  );
+}
+
+export const allKeepers = (r: RunRecord) => keepersIn(r.batches);
+export const first20Keepers = (r: RunRecord) => keepersIn(r.batches.filter((x) => x.batch < 20));
+
+/**
+ * Keepers of `policy` summed over users ÷ the same sum for `baseline`, paired by seed (a seed counts
+ * when every user has both runs for it); null when some user has no `baseline` run.
+ */
+export function summedRatioOverUsers(runsPerUser: RunRecord[][], policy: string, baseline: string, count: (r: RunRecord) => number): Interval | null {
+  if (runsPerUser.length === 0 || runsPerUser.some((runs) => !runs.some((r) => r.policy === baseline))) return null;
+  const seeds = [...new Set(runsPerUser.flatMap((runs) => runs.map((r) => r.seed)))].sort((a, b) => a - b);
+  const ratios: (number | null)[] = [];
+  for (const seed of seeds) {
+    let own = 0;
+    let base = 0;
+    let complete = true;
+    for (const runs of runsPerUser) {
+      const p = runs.find((r) => r.policy === policy && r.seed === seed);
+      const q = runs.find((r) => r.policy === baseline && r.seed === seed);
+      if (!p || !q) complete = false;
+      else {
+        own += count(p);
+        base += count(q);
+      }
+    }
+    if (complete) ratios.push(base > 0 ? own / base : null);
+  }
+  return interval(ratios);
+}
+
+/** Keepers of `policy` summed over users, per seed, as an interval over seeds (null unless every user ran it on that seed). */
+export function summedKeepersOverUsers(runsPerUser: RunRecord[][], policy: string, count: (r: RunRecord) => number): Interval | null {
+  const seeds = [...new Set(runsPerUser.flatMap((runs) => runs.map((r) => r.seed)))].sort((a, b) => a - b);
+  const totals: number[] = [];
+  for (const seed of seeds) {
+    const found = runsPerUser.map((runs) => runs.find((r) => r.policy === policy && r.seed === seed));
+    if (found.every((r) => r !== undefined)) totals.push(found.reduce((s, r) => s + count(r!), 0));
+  }
+  return totals.length === 0 ? null : meanCI95(totals);
+}
+
 export function summarise(runs: RunRecord[], policies: string[]): Record<string, PolicySummary> {
   const out: Record<string, PolicySummary> = {};
   for (const policy of policies) {
@@ -44,7 +120,14 @@ export function summarise(runs: RunRecord[], policies: string[]): Record<string,
     if (stats.length === 0) continue;
     out[policy] = {
       cumulativeKeepers: interval(stats.map((s) => s.cumulativeKeepers))!,
+      keepersFirst20: interval(stats.map((s) => s.keepersFirst20))!,
+      keepersFirst5: interval(stats.map((s) => s.keepersFirst5))!,
       cumulativeRegret: interval(stats.map((s) => s.cumulativeRegret))!,
+      ratioVsLinTs: pairedRatio(runs, policy, 'lin-ts', allKeepers),
+      ratioVsLinTsFirst20: pairedRatio(runs, policy, 'lin-ts', first20Keepers),
+      ratioVsRandom: pairedRatio(runs, policy, 'random', allKeepers),
+      ecePooled: interval(stats.map((s) => s.ecePooled)),
+      uncertaintyRatioAt20: interval(stats.map((s) => s.uncertaintyRatioAt20)),
       exploitKeeperRate: interval(stats.map((s) => s.exploitKeeperRate)),
       exploreKeeperRate: interval(stats.map((s) => s.exploreKeeperRate)),
       exploitKeeperRateLast20: interval(stats.map((s) => s.exploitKeeperRateLast20)),

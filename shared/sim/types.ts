@@ -1,8 +1,8 @@
 // The shapes of the simulator's report (report.json): one place, shared by the engine, the
 // summary, the markdown writer and the tests.
 
-export type Scenario = 'stationary' | 'shift' | 'new-artists';
-export const SCENARIOS: readonly Scenario[] = ['stationary', 'shift', 'new-artists'];
+export type Scenario = 'stationary' | 'shift' | 'new-artists' | 'warm-start';
+export const SCENARIOS: readonly Scenario[] = ['stationary', 'shift', 'new-artists', 'warm-start'];
 
 export interface BatchRecord {
   batch: number;
@@ -12,8 +12,11 @@ export interface BatchRecord {
   exploitKeepers: number;
   exploreKeepers: number;
   keepers: number;
-  /** keepers among this batch's candidates, capped at the batch size: the best any policy could do */
+  /** keepers among this batch's own candidates, capped at the batch size: the best any pick of this batch could do */
+  bestAvailableKeepers: number;
+  /** keepers the label-seeing `oracle` found in this batch (same seed, same candidate sampling, its own labelled set) */
   oracleKeepers: number;
+  /** cumulative regret through this batch: the oracle's cumulative keepers − this policy's cumulative keepers */
   regret: number;
   /** on the candidates' predicted keep-probabilities (items the model has not trained on); null without probabilities */
   ece: number | null;
@@ -42,13 +45,31 @@ export interface RunRecord {
   reliability: ReliabilityBin[] | null;
   /** 2-d map (UMAP) of the labelled records' embeddings at the end of the run, when asked for */
   embeddingMap?: { x: number; y: number; keeper: boolean }[];
+  /** ECE (10 bins) pooled over every candidate prediction of batches POOLED_ECE_FROM…POOLED_ECE_TO; null without probabilities there */
+  ecePooled: number | null;
+  /** keepers imported before batch 0 (scenario warm-start; 0 otherwise): labelled, never candidates */
+  imported: number;
 }
 
 export interface Interval { mean: number; lo: number; hi: number; n: number }
 
 export interface PolicySummary {
   cumulativeKeepers: Interval;
+  /** keepers found in batches 0–19 */
+  keepersFirst20: Interval;
+  /** keepers found in batches 0–4 (what a warm start should raise) */
+  keepersFirst5: Interval;
+  /** regret after the last batch: the oracle's keepers − this policy's (same seeds) */
   cumulativeRegret: Interval;
+  /** this policy's keepers ÷ lin-ts's, paired by seed, over all batches / batches 0–19; null without lin-ts in the run */
+  ratioVsLinTs: Interval | null;
+  ratioVsLinTsFirst20: Interval | null;
+  /** this policy's keepers ÷ random's, paired by seed, over all batches; null without random in the run */
+  ratioVsRandom: Interval | null;
+  /** ECE pooled over the candidate predictions of batches 10–50 (see RunRecord.ecePooled) */
+  ecePooled: Interval | null;
+  /** mean uncertainty of the user-labelled records ÷ that of the unseen candidates, measured before batch 20 is picked */
+  uncertaintyRatioAt20: Interval | null;
   exploitKeeperRate: Interval | null;
   exploreKeeperRate: Interval | null;
   exploitKeeperRateLast20: Interval | null;
@@ -72,9 +93,15 @@ export interface SimReport {
     poolFiles: string[];
     kinds: string[];
     shiftUser: string | null;
+    /** the product's default learner (shared/bandit/learner.ts DEFAULT_POLICY) when this report was made */
+    defaultPolicy: string;
     modelConfig: Record<string, unknown>;
     poolRecords: number;
     keepersInPool: number;
+    /** keepers imported before batch 0 (warm-start; 0 otherwise) */
+    importedKeepers: number;
+    /** keepers the policies can find: keepersInPool − importedKeepers */
+    keepersToFind: number;
     keepersMissingFromPool: number;
     backend: string | null;
   };

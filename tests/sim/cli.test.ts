@@ -22,27 +22,30 @@ describe('sim CLI', () => {
   it('parses the documented options', () => {
     const o = parseCliArgs([...base, '--user', 'planted,jazzfan', '--compare', '--policy', 'neural-linear', '--seeds', '1,2,3', '--scenario', 'shift', '--shift-user', 'jazzfan', '--model-config', '{"learningRate":0.001}']);
     expect(o.users).toEqual(['planted', 'jazzfan']);
-    expect(o.sim.policies).toEqual(['random', 'popularity', 'greedy', 'seed', 'lin-ts', 'neural-linear']);
+    expect(o.sim.policies).toEqual(['random', 'popularity', 'greedy', 'seed', 'lin-ts', 'neural-ts', 'neural-linear']);
     expect(o.sim.seeds).toEqual([1, 2, 3]);
     expect(o.sim.batches).toBe(4);
     expect(o.sim.scenario).toBe('shift');
     expect(o.sim.shiftUser).toBe('jazzfan');
     expect(o.sim.modelConfig).toEqual({ learningRate: 0.001 });
     expect(o.outDir).toBe('sim-out');
+    const w = parseCliArgs([...base, '--policy', 'oracle,lin-ts', '--scenario', 'warm-start']);
+    expect(w.sim.scenario).toBe('warm-start');
+    expect(w.sim.policies).toEqual(['oracle', 'lin-ts']);
   });
 
   it('rejects bad arguments with a readable message and exit code 2', async () => {
     const errors: string[] = [];
     const spy = vi.spyOn(console, 'error').mockImplementation((m: unknown) => void errors.push(String(m)));
     try {
-      expect(await runSimCli([...base, '--policy', 'oracle'])).toBe(2);
+      expect(await runSimCli([...base, '--policy', 'clairvoyant'])).toBe(2);
       expect(await runSimCli([...base, '--policy', 'random', '--batches', 'ten'])).toBe(2);
       expect(await runSimCli(['--pool', fixture('pool.jsonl'), '--policy', 'random'])).toBe(2);
       expect(await runSimCli([...base, '--policy', 'random', '--scenario', 'winter'])).toBe(2);
     } finally {
       spy.mockRestore();
     }
-    expect(errors[0]).toMatch(/unknown --policy "oracle"/);
+    expect(errors[0]).toMatch(/unknown --policy "clairvoyant"/);
     expect(errors[1]).toMatch(/--batches must be a positive integer, got "ten"/);
     expect(errors[2]).toMatch(/--keepers FILE is required/);
     expect(errors[3]).toMatch(/unknown --scenario "winter"/);
@@ -79,6 +82,9 @@ describe('sim CLI', () => {
     expect(report.runs.map((r) => `${r.policy}/${r.seed}`)).toEqual(['random/1', 'random/2', 'popularity/1', 'popularity/2', 'lin-ts/1', 'lin-ts/2']);
     const md = await readFile(path.join(out, 'report.md'), 'utf8');
     expect(md).toMatch(/\| \[planted\]\(planted\/report\.md\) \(61\) \|/);
+    const cmp = JSON.parse(await readFile(path.join(out, 'comparison.json'), 'utf8')) as { users: { user: string }[]; summedOverUsers: Record<string, { ratioVsLinTs: { n: number } }> };
+    expect(cmp.users.map((u) => u.user)).toEqual(['planted', 'jazzfan']);
+    expect(cmp.summedOverUsers['lin-ts']!.ratioVsLinTs.n).toBe(2);
     expect(md).toContain('npm run sim -- --keepers');
   });
 });

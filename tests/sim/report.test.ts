@@ -2,13 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { fmtInterval, mergeBins, renderMarkdown, renderPlots, seedVerdict } from '../../shared/sim/report';
 import { simulate } from '../../shared/sim/simulate';
 import type { PolicySummary } from '../../shared/sim/types';
-import { plantedOptions } from './helpers';
+import { keepersFound, plantedOptions } from './helpers';
 
 const interval = (mean: number, lo: number, hi: number) => ({ mean, lo, hi, n: 5 });
 function summaryWith(keepers: ReturnType<typeof interval>): PolicySummary {
   return {
     cumulativeKeepers: keepers,
+    keepersFirst20: keepers,
+    keepersFirst5: keepers,
     cumulativeRegret: interval(0, 0, 0),
+    ratioVsLinTs: null,
+    ratioVsLinTsFirst20: null,
+    ratioVsRandom: null,
+    ecePooled: null,
+    uncertaintyRatioAt20: null,
     exploitKeeperRate: null,
     exploreKeeperRate: null,
     exploitKeeperRateLast20: null,
@@ -59,7 +66,7 @@ describe('simulation report', () => {
     // one exploit and one explore line for lin-ts, explore only for random
     expect(plots['keeper-rate.svg']!.match(/<path /g)).toHaveLength(3);
     const md = renderMarkdown(report, Object.keys(plots), 'npm run sim -- --keepers x');
-    expect(md).toContain('| policy | keepers found | regret |');
+    expect(md).toContain('| policy | keepers found | regret vs oracle |');
     expect(md).toMatch(/\| lin-ts \| \d+\.\d \[/);
     expect(md).toContain('![cumulative-keepers.svg](cumulative-keepers.svg)');
     expect(md).toContain('npm run sim -- --keepers x');
@@ -74,7 +81,13 @@ describe('merging runs of several invocations', () => {
     const merged = mergeReports([baselines, challenger]);
     expect(merged.policy).toEqual(['random', 'lin-ts']);
     expect(merged.runs).toHaveLength(4);
-    expect(merged.summary['lin-ts']).toEqual(challenger.summary['lin-ts']);
+    expect(merged.summary['lin-ts']!.cumulativeKeepers).toEqual(challenger.summary['lin-ts']!.cumulativeKeepers);
+    // merged with random, lin-ts's keepers can now be set against random's, seed by seed
+    expect(challenger.summary['lin-ts']!.ratioVsRandom).toBeNull();
+    const lin = keepersFound(challenger, 'lin-ts');
+    const rnd = keepersFound(baselines, 'random');
+    expect(merged.summary['lin-ts']!.ratioVsRandom!.n).toBe(2);
+    expect(merged.summary['lin-ts']!.ratioVsRandom!.mean).toBeCloseTo((lin[0]! / rnd[0]! + lin[1]! / rnd[1]!) / 2, 10);
     const other = await simulate(plantedOptions({ policies: ['lin-ts'], seeds: [3], batches: 3 }));
     expect(() => mergeReports([baselines, other])).toThrow(/different settings/);
   });

@@ -1,13 +1,17 @@
 // `popularity`: a non-personal prior that never learns. Community have + want where Discogs gave
-// them; otherwise how common the record's styles (or genres) and label are in the pool.
+// them; otherwise how common the record's styles (or genres) and label are among the pool's records
+// that are NOT in the target collector's own lists: the pool is built from collectors' lists, so
+// counting the target's records would hand the prior the target's own taste.
 import { topIndices, type Policy, type PolicyFactory } from '../policy';
 import type { Release } from '../../schemas';
 
-export function popularityScores(pool: Release[]): Float64Array {
+/** `ownLists[i] === 1` leaves pool record i out of the counts (it still gets a score). */
+export function popularityScores(pool: Release[], ownLists?: Uint8Array): Float64Array {
   const styleCount = new Map<string, number>();
   const labelCount = new Map<string, number>();
   const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
-  for (const r of pool) {
+  for (const [i, r] of pool.entries()) {
+    if (ownLists?.[i] === 1) continue;
     for (const s of r.styles.length > 0 ? r.styles : r.genres) bump(styleCount, s);
     const label = r.labels[0]?.name;
     if (label) bump(labelCount, label);
@@ -23,8 +27,8 @@ export function popularityScores(pool: Release[]): Float64Array {
   });
 }
 
-export const createPopularityPolicy: PolicyFactory = async (world) => {
-  const prior = popularityScores(world.pool);
+export const createPopularityPolicy: PolicyFactory = async (world, _seed, opts = {}) => {
+  const prior = popularityScores(world.pool, opts.ownLists);
   const policy: Policy = {
     name: 'popularity',
     async select(candidates, _batchNumber, batchSize) {
