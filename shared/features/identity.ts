@@ -9,7 +9,7 @@ import { releaseYear } from './numeric';
 import { canonicalGenre, canonicalStyle, taxonomyKey } from './taxonomy';
 import type { FeatureRelease } from './types';
 
-export const IDENTITY_GROUPS = ['artist', 'label', 'genre', 'style', 'era'] as const;
+export const IDENTITY_GROUPS = ['artist', 'label', 'genre', 'style', 'era', 'decade', 'styleEra', 'labelEra'] as const;
 export type IdentityGroup = (typeof IDENTITY_GROUPS)[number];
 
 /** Distinct hashed keys per group (sorted, so two records compare by merging). */
@@ -36,12 +36,19 @@ export function eraOf(r: FeatureRelease): string | null {
 
 export function identityKeys(r: FeatureRelease): IdentityKeys {
   const era = eraOf(r);
+  const styles = (r.styles ?? []).map((s) => canonicalStyle(s) ?? taxonomyKey(s));
+  const labels = (r.labels ?? []).map((l) => normaliseName(l.name ?? ''));
+  const decade = era === null ? null : String(Math.floor(Number(era) / 10) * 10);
   return {
     artist: keys('a', (r.artists ?? []).map((a) => normaliseName(a))),
-    label: keys('l', (r.labels ?? []).map((l) => normaliseName(l.name ?? ''))),
+    label: keys('l', labels),
     // Discogs' own terms when known, else the spelling key: "Dub" and "dub" are one style.
     genre: keys('g', (r.genres ?? []).map((g) => canonicalGenre(g) ?? taxonomyKey(g))),
-    style: keys('s', (r.styles ?? []).map((s) => canonicalStyle(s) ?? taxonomyKey(s))),
+    style: keys('s', styles),
     era: keys('y', era === null ? [] : [era]),
+    // Coarser time, and the interactions a collector's taste often has: a style or a label in one era.
+    decade: keys('d', decade === null ? [] : [decade]),
+    styleEra: keys('se', era === null ? [] : styles.map((s) => `${s}@${era}`)),
+    labelEra: keys('le', era === null ? [] : labels.filter((l) => l !== '').map((l) => `${l}@${era}`)),
   };
 }

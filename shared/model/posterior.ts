@@ -40,7 +40,7 @@ export interface PosteriorConfig {
 export const DEFAULT_POSTERIOR: PosteriorConfig = Object.freeze({
   priorMean: 0.05,
   noise: 0.1,
-  variance: Object.freeze({ bias: 0.02, embedding: 0.1, artist: 0.1, label: 0.1, genre: 0.1, style: 0.1, era: 0.1 }),
+  variance: Object.freeze({ bias: 0.02, embedding: 0.1, artist: 0.1, label: 0.1, genre: 0.1, style: 0.1, era: 0.1, decade: 0, styleEra: 0, labelEra: 0 }),
   tsScale: 0.1,
   maxRows: 1500,
 }) as PosteriorConfig;
@@ -126,20 +126,36 @@ export class TastePosterior {
   /** C⁻¹ (y − m0). */
   private readonly alpha: Float64Array;
 
+  /** Row embeddings, [n × dim] row-major. */
+  private readonly rowEmbeddings: Float64Array;
+  /** Per identity group: key → the rows holding it, with each row's weight 1/√(its key count). */
+  private readonly postings: Map<number, { rows: number[]; weights: number[] }>[];
+
   private constructor(rows: PosteriorRow[], dim: number, config: PosteriorConfig) {
     this.rows = rows;
     this.dim = dim;
     this.config = config;
     const n = rows.length;
-    const c = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j <= i; j++) {
-        const v = this.kernel(rows[i]!.keys, rows[i]!.embedding, 0, rows[j]!.keys, rows[j]!.embedding, 0);
-        c[i * n + j] = v;
-        c[j * n + i] = v;
-      }
-      c[i * n + i] = c[i * n + i]! + config.noise * rows[i]!.weight;
-    }
+    this.rowEmbeddings = new Float64Array(n * dim);
+    rows.forEach((r, i) => this.rowEmbeddings.set(r.embedding, i * dim));
+    this.postings = IDENTITY_GROUPS.map((g) => {
+      const byKey = new Map<number, { rows: number[]; weights: number[] }>();
+      rows.forEach((r, j) => {
+        const ks = r.keys[g];
+        const w = 1 / Math.sqrt(ks.length);
+        for (const key of ks) {
+          let p = byKey.get(key);
+          if (!p) byKey.set(key, (p = { rows: [], weights: [] }));
+          p.rows.push(j);
+          p.weights.push(w);
+        }
+      });
+      return byKey;
+    });
+    const flat = new Float32Array(n * dim);
+    rows.forEach((r, i) => flat.set(r.embedding, i * dim));
+    const c = this.crossKernel({ keys: rows.map((r) => r.keys), embeddings: flat });
+    for (let i = 0; i < n; i++) c[i * n + i] = c[i * n + i]! + config.noise * rows[i]!.weight;
     this.chol = cholesky(c, n);
     const r = Float64Array.from(rows, (row) => row.y - config.priorMean);
     this.alpha = solveUpper(this.chol, n, solveLower(this.chol, n, r));
@@ -211,14 +227,40 @@ export class TastePosterior {
     return this.kernel(k, e, o, k, e, o);
   }
 
-  /** K(queries, rows), row-major [m × n]. */
+  /**
+   * K(queries, rows), row-major [m × n]: the bias and the embedding dot products densely, the identity
+   * groups through each group's postings (a query touches only the rows that share one of its keys).
+   */
   private crossKernel(q: QuerySet): Float64Array {
     const m = q.keys.length;
     const n = this.rows.length;
+    const dim = this.dim;
+    const v = this.config.variance;
     const out = new Float64Array(m * n);
+    const e = this.rowEmbeddings;
+    const qe = q.embeddings;
+    const query = new Float64Array(dim);
     for (let i = 0; i < m; i++) {
-      const ki = q.keys[i]!;
-      for (let j = 0; j < n; j++) out[i * n + j] = this.kernel(ki, q.embeddings, i * this.dim, this.rows[j]!.keys, this.rows[j]!.embedding, 0);
+      const base = i * n;
+      for (let d = 0; d < dim; d++) query[d] = v.embedding * qe[i * dim + d]!;
+      for (let j = 0; j < n; j++) {
+        let dot = v.bias;
+        const o = j * dim;
+        for (let d = 0; d < dim; d++) dot += query[d]! * e[o + d]!;
+        out[base + j] = dot;
+      }
+      const keys = q.keys[i]!;
+      IDENTITY_GROUPS.forEach((g, gi) => {
+        const ks = keys[g];
+        if (ks.length === 0 || v[g] === 0) return;
+        const scale = v[g] / Math.sqrt(ks.length);
+        const postings = this.postings[gi]!;
+        for (const key of ks) {
+          const p = postings.get(key);
+          if (!p) continue;
+          for (let t = 0; t < p.rows.length; t++) out[base + p.rows[t]!] = out[base + p.rows[t]!]! + scale * p.weights[t]!;
+        }
+      });
     }
     return out;
   }
