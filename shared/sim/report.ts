@@ -218,7 +218,7 @@ export interface ComparisonSummary {
   seeds: number[];
   perUser: Record<string, Record<string, PolicySummary>>;
   /** per policy: keepers summed over users (per seed, then mean and interval) and ratios of those sums, paired by seed */
-  summedOverUsers: Record<string, { keepers: Interval | null; keepersFirst20: Interval | null; ratioVsLinTs: Interval | null; ratioVsLinTsFirst20: Interval | null; ratioVsRandom: Interval | null }>;
+  summedOverUsers: Record<string, { keepers: Interval | null; keepersFirst20: Interval | null; keepersFirst5: Interval | null; ratioVsLinTs: Interval | null; ratioVsLinTsFirst20: Interval | null; ratioVsRandom: Interval | null }>;
 }
 
 export function comparisonSummary(reports: SimReport[]): ComparisonSummary {
@@ -239,6 +239,7 @@ export function comparisonSummary(reports: SimReport[]): ComparisonSummary {
         {
           keepers: summedKeepersOverUsers(runsPerUser, p, allKeepers),
           keepersFirst20: summedKeepersOverUsers(runsPerUser, p, firstBatches),
+          keepersFirst5: summedKeepersOverUsers(runsPerUser, p, (r) => r.batches.filter((b) => b.batch < 5).reduce((s, b) => s + b.keepers, 0)),
           ratioVsLinTs: summedRatioOverUsers(runsPerUser, p, 'lin-ts', allKeepers),
           ratioVsLinTsFirst20: summedRatioOverUsers(runsPerUser, p, 'lin-ts', firstBatches),
           ratioVsRandom: summedRatioOverUsers(runsPerUser, p, 'random', allKeepers),
@@ -280,7 +281,7 @@ export function comparisonMarkdown(reports: SimReport[], command: string): strin
     '',
     ...table('Cumulative keepers found:', stat('cumulativeKeepers'), sum('keepers')),
     ...table('Keepers found in batches 0–19:', stat('keepersFirst20'), sum('keepersFirst20')),
-    ...table('Keepers found in batches 0–4:', stat('keepersFirst5')),
+    ...table('Keepers found in batches 0–4:', stat('keepersFirst5'), sum('keepersFirst5')),
     ...(hasLinTs ? table('Keepers ÷ lin-ts\'s, all batches (summed row: the sums over users divided):', stat('ratioVsLinTs', 2), sum('ratioVsLinTs', 2)) : []),
     ...(hasLinTs ? table('Keepers ÷ lin-ts\'s, batches 0–19:', stat('ratioVsLinTsFirst20', 2), sum('ratioVsLinTsFirst20', 2)) : []),
     ...(hasRandom ? table('Keepers ÷ random\'s, all batches:', stat('ratioVsRandom', 2), sum('ratioVsRandom', 2)) : []),

@@ -3,12 +3,16 @@ import type { LabelledRelease } from '../../shared/bandit';
 import { csvExportView } from '../../shared/sim/csvView';
 import { importedKeepers, runPolicy } from '../../shared/sim/engine';
 import { createNeuralLinearPolicy, createSeedPolicy } from '../../shared/sim/policies/model';
+import { createNeuralTsPolicy } from '../../shared/sim/policies/neuralTs';
 import type { PolicyFactory } from '../../shared/sim/policy';
 import { prepareUser } from '../../shared/sim/simulate';
 import { plantedOptions } from './helpers';
 
 // Watches what the model policies hand to the product's online update (the real one still runs).
-const seen = vi.hoisted(() => ({ histories: [] as { release: unknown; keeper: boolean; source?: string }[][] }));
+const seen = vi.hoisted(() => ({
+  histories: [] as { release: unknown; keeper: boolean; source?: string }[][],
+  learned: [] as { release: { id: number }; keeper: boolean; source?: string }[][],
+}));
 vi.mock('../../shared/bandit', async (importOriginal) => {
   const original = await importOriginal<typeof import('../../shared/bandit')>();
   return {
@@ -17,6 +21,10 @@ vi.mock('../../shared/bandit', async (importOriginal) => {
       seen.histories.push(input.history as never);
       return original.onlineUpdate(model, input, opts);
     }) as typeof original.onlineUpdate,
+    learn: (async (model, input, opts) => {
+      seen.learned.push([...input.history, ...input.batch] as never);
+      return original.learn(model, input, opts);
+    }) as typeof original.learn,
   };
 });
 
@@ -55,5 +63,26 @@ describe('model policies with imported keepers (warm start)', () => {
     const [cold, warm] = firstProbs;
     expect(Math.max(...cold!)).toBe(0);
     expect(Math.max(...warm!)).toBeGreaterThan(0.1);
+  });
+
+  it('neural-ts (the default learner) learns the imports as imports, in their CSV view', { timeout: 60_000 }, async (ctx) => {
+    const p = await prepareUser(plantedOptions({ scenario: 'warm-start' }));
+    // Enabled once neural-ts has its warm start (shared/sim/policies/neuralTs.ts, the lead's).
+    const probe = await createNeuralTsPolicy(p.world, 1);
+    const hasWarmStart = typeof probe.warmStart === 'function';
+    probe.dispose();
+    if (!hasWarmStart) ctx.skip();
+    seen.learned.length = 0;
+    await runPolicy({ world: p.world, keepers: p.keepers, shiftKeepers: null, scenario: 'warm-start', policy: 'neural-ts', seed: 2, batches: 1, batchSize: 10, poolSize: 100, factory: createNeuralTsPolicy });
+    const imported = new Map(importedKeepers(p.keepers, 2).map((i) => [p.world.pool[i]!.id, csvExportView(p.world.pool[i]!)]));
+    expect(seen.learned.length).toBeGreaterThan(0);
+    for (const labels of seen.learned) {
+      const fromImport = labels.filter((l) => imported.has(l.release.id));
+      expect(fromImport).toHaveLength(imported.size);
+      for (const l of fromImport) {
+        expect(l.source).toBe('import');
+        expect(l.release).toEqual(imported.get(l.release.id));
+      }
+    }
   });
 });
