@@ -3,12 +3,32 @@
 import { encodeReleases } from '../../features';
 import { KeepersModel } from '../../model';
 import { configForPolicy, learn, selectThompson, type SourcedLabel } from '../../bandit';
-import { deriveSeed } from '../rng';
+import { createRng, deriveSeed } from '../rng';
+import type { Release } from '../../schemas';
 import type { LabelledIndex, Policy, PolicyFactory, SimWorld } from '../policy';
 import { ensureTf } from './model';
 
+/** Labels as the learner sees them: an imported keeper in its CSV-export view, with its source. */
 function toLabelled(world: SimWorld, items: LabelledIndex[]): SourcedLabel[] {
-  return items.map(({ index, keeper }) => ({ release: world.pool[index]!, keeper, source: 'user' as const }));
+  return items.map(({ index, keeper, source, release }) => ({ release: release ?? world.pool[index]!, keeper, source: source ?? 'user' }));
+}
+
+/** Records to contrast imported keepers with (positive–unlabelled learning), as the backend samples them. */
+const UNLABELLED_SAMPLE = 1000;
+
+function unlabelledSample(world: SimWorld, labelled: LabelledIndex[], seed: number): Release[] {
+  const taken = new Set(labelled.map((l) => l.index));
+  const rng = createRng(seed);
+  const out: Release[] = [];
+  const n = world.pool.length;
+  for (let tries = 0; out.length < UNLABELLED_SAMPLE && tries < 4 * UNLABELLED_SAMPLE; tries++) {
+    const i = Math.floor(rng() * n);
+    if (!taken.has(i)) {
+      taken.add(i);
+      out.push(world.pool[i]!);
+    }
+  }
+  return out;
 }
 
 export const createNeuralTsPolicy: PolicyFactory = async (world, seed, opts = {}) => {
@@ -28,8 +48,13 @@ export const createNeuralTsPolicy: PolicyFactory = async (world, seed, opts = {}
         uncertainty: Float64Array.from(sel.predictions, (p) => p.uncertainty),
       };
     },
+    async warmStart(imported) {
+      await learn(model, { batch: [], history: toLabelled(world, imported), batchNumber: 0, unlabelled: unlabelledSample(world, imported, deriveSeed(seed, 0x1a)) }, { seed: deriveSeed(seed, 0x1b) });
+    },
     async update(batch, history, batchNumber) {
-      await learn(model, { batch: toLabelled(world, batch), history: toLabelled(world, history), batchNumber }, { seed: deriveSeed(seed, batchNumber, 0x0b) });
+      const imports = history.some((h) => h.source === 'import');
+      const unlabelled = imports ? unlabelledSample(world, [...history, ...batch], deriveSeed(seed, batchNumber, 0x1a)) : undefined;
+      await learn(model, { batch: toLabelled(world, batch), history: toLabelled(world, history), batchNumber, unlabelled }, { seed: deriveSeed(seed, batchNumber, 0x0b) });
     },
     async uncertaintyOf(indices) {
       const { predict } = await import('../../model');
