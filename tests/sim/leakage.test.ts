@@ -68,11 +68,12 @@ describe('no label leakage: permuting the labels of never-picked records changes
     expect(after).toEqual(before);
   });
 
-  it('lin-ts with a warm start (the imported keepers keep their labels)', async () => {
+  it.each(['lin-ts', 'neural-ts'])('%s with a warm start (the imported keepers keep their labels)', { timeout: 120_000 }, async (policy) => {
     const p = await prepared('warm-start');
     const imported = importedKeepers(p.keepers, 7);
-    const { before, after, changed } = await picksBeforeAndAfter(p, specFor(p, 'lin-ts', { scenario: 'warm-start', imported }));
+    const { before, after, changed } = await picksBeforeAndAfter(p, specFor(p, policy, { scenario: 'warm-start', imported, batches: 3, poolSize: 100 }));
     expect(changed).toBeGreaterThan(20);
+    expect(before).toHaveLength(3);
     expect(after).toEqual(before);
   });
 
