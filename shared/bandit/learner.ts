@@ -14,7 +14,7 @@ import type { Release } from '../schemas';
 import { resolveConfig, type KeepersConfig } from '../model/config';
 import type { KeepersModel } from '../model/model';
 import { posteriorQuery, posteriorScores, predict, type Prediction } from '../model/predict';
-import { TastePosterior, type PosteriorRow } from '../model/posterior';
+import { TastePosterior, tunePosterior, type PosteriorRow } from '../model/posterior';
 import { explorationRate, type SelectedItem } from './select';
 import { onlineUpdate } from './online';
 import type { LabelledRelease } from './triplets';
@@ -95,7 +95,11 @@ export function posteriorRows(model: KeepersModel, input: LearnInput): { rows: P
 /** Refits the Bayesian head on the labels with the encoder's current embeddings. */
 export function refitPosterior(model: KeepersModel, input: LearnInput): number {
   const { rows } = posteriorRows(model, input);
-  model.posterior = rows.length > 0 ? TastePosterior.fit(rows, model.config.posterior) : null;
+  const centre = model.config.posterior;
+  // Empirical Bayes continues from the previous fit's variances (the hyperprior stays on the configured ones).
+  let config = model.posterior?.config ?? centre;
+  if (centre.tuneSteps > 0 && rows.length >= 2) config = tunePosterior(rows, config, centre, { steps: centre.tuneSteps, maxRows: centre.tuneRows }).config;
+  model.posterior = rows.length > 0 ? TastePosterior.fit(rows, config) : null;
   return rows.length;
 }
 

@@ -35,6 +35,10 @@ export interface PosteriorConfig {
   tsScale: number;
   /** Rows kept in the posterior (the newest labels first, then weak rows); bounds the n³ fit. */
   maxRows: number;
+  /** Empirical-Bayes steps on the variances after each refit (tunePosterior); 0 keeps them as configured. */
+  tuneSteps: number;
+  /** Rows (the first ones: the newest labels) the empirical-Bayes steps look at; bounds their n³ cost. */
+  tuneRows: number;
 }
 
 export const DEFAULT_POSTERIOR: PosteriorConfig = Object.freeze({
@@ -43,6 +47,8 @@ export const DEFAULT_POSTERIOR: PosteriorConfig = Object.freeze({
   variance: Object.freeze({ bias: 0.02, embedding: 0.1, artist: 0.1, label: 0.1, genre: 0.1, style: 0.1, era: 0.1, decade: 0, styleEra: 0, labelEra: 0 }),
   tsScale: 0.1,
   maxRows: 1500,
+  tuneSteps: 0,
+  tuneRows: 300,
 }) as PosteriorConfig;
 
 export function resolvePosteriorConfig(overrides: Partial<PosteriorConfig> = {}, base: PosteriorConfig = DEFAULT_POSTERIOR): PosteriorConfig {
@@ -53,6 +59,8 @@ export function resolvePosteriorConfig(overrides: Partial<PosteriorConfig> = {},
   for (const [k, v] of Object.entries(c.variance)) if (!(v >= 0)) problems.push(`variance.${k} must be >= 0, got ${v}`);
   if (!(c.tsScale >= 0)) problems.push(`tsScale must be >= 0, got ${c.tsScale}`);
   if (!Number.isInteger(c.maxRows) || c.maxRows < 1) problems.push(`maxRows must be a positive integer, got ${c.maxRows}`);
+  if (!Number.isInteger(c.tuneSteps) || c.tuneSteps < 0) problems.push(`tuneSteps must be a non-negative integer, got ${c.tuneSteps}`);
+  if (!Number.isInteger(c.tuneRows) || c.tuneRows < 2) problems.push(`tuneRows must be an integer >= 2, got ${c.tuneRows}`);
   if (problems.length > 0) throw new Error(`invalid posterior config: ${problems.join('; ')}`);
   return c;
 }
@@ -399,4 +407,169 @@ export function solveUpper(l: Float64Array, n: number, y: Float64Array): Float64
     for (let k = 0; k < i; k++) x[k] = x[k]! - l[ri + k]! * xi;
   }
   return x;
+}
+
+// ---- Empirical Bayes: the weight of each kind of evidence, fitted to this collector ------------------
+// Collectors differ in what their taste follows (one keeps a label's catalogue, another a style across
+// labels, a third an era). The group variances and the noise are therefore fitted to the collector's
+// own labels at run time by maximising the log marginal likelihood (type-II maximum likelihood), under
+// a log-normal hyperprior centred on the configured values (so a handful of labels cannot push them
+// far):   max_φ  log N(y − m0 | 0, C(φ)) − Σ_k (φ_k − φ0_k)² / (2 s²),   φ = log variances, s = HYPER_SD.
+// Gradient: ∂/∂φ_g = ½ θ_g (αᵀ K_g α − tr(C⁻¹ K_g)) − (φ_g − φ0_g) / s², α = C⁻¹ r.
+// Nothing is learned ahead of time or shipped: every number comes from the collector's labels.
+
+/** Hyperprior: one standard deviation = a factor e around the configured variance. */
+export const HYPER_SD = 1;
+/** Variance groups tuned (bias, the embedding, each identity group) plus the noise. */
+const TUNED: Array<'bias' | 'embedding' | IdentityGroup> = ['bias', 'embedding', ...IDENTITY_GROUPS];
+
+/** Per-group unscaled kernel matrices of `rows` (n × n each, bias = all ones), in TUNED order. */
+function groupKernels(rows: PosteriorRow[]): Float64Array[] {
+  const n = rows.length;
+  const dim = rows[0]?.embedding.length ?? 0;
+  return TUNED.map((g) => {
+    const k = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j <= i; j++) {
+        let v: number;
+        if (g === 'bias') v = 1;
+        else if (g === 'embedding') {
+          v = 0;
+          const a = rows[i]!.embedding;
+          const b = rows[j]!.embedding;
+          for (let d = 0; d < dim; d++) v += a[d]! * b[d]!;
+        } else v = cosine(rows[i]!.keys[g], rows[j]!.keys[g]);
+        k[i * n + j] = v;
+        k[j * n + i] = v;
+      }
+    }
+    return k;
+  });
+}
+
+/** Inverse of a symmetric positive-definite matrix from its Cholesky factor. */
+function inverseFromCholesky(l: Float64Array, n: number): Float64Array {
+  // L⁻¹ by forward substitution, column by column (lower triangular).
+  const li = new Float64Array(n * n);
+  for (let c = 0; c < n; c++) {
+    li[c * n + c] = 1 / l[c * n + c]!;
+    for (let i = c + 1; i < n; i++) {
+      let s = 0;
+      for (let k = c; k < i; k++) s -= l[i * n + k]! * li[k * n + c]!;
+      li[i * n + c] = s / l[i * n + i]!;
+    }
+  }
+  // C⁻¹ = L⁻ᵀ L⁻¹.
+  const inv = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = 0;
+      for (let k = i; k < n; k++) s += li[k * n + i]! * li[k * n + j]!;
+      inv[i * n + j] = s;
+      inv[j * n + i] = s;
+    }
+  }
+  return inv;
+}
+
+export interface TuneResult {
+  config: PosteriorConfig;
+  /** Log marginal likelihood (with the hyperprior) before and after. */
+  before: number;
+  after: number;
+}
+
+/**
+ * Fits the group variances and the noise to `rows` (at most `maxRows` of them, the first ones) by a few
+ * normalised gradient steps on the penalised log marginal likelihood, starting from `start` (the previous
+ * fit) with the hyperprior centred on `centre` (the configured values). Groups configured at 0 stay off.
+ */
+export function tunePosterior(rows: PosteriorRow[], start: PosteriorConfig, centre: PosteriorConfig, opts: { steps?: number; maxRows?: number } = {}): TuneResult {
+  const kept = rows.slice(0, opts.maxRows ?? 300);
+  const n = kept.length;
+  const steps = opts.steps ?? 6;
+  if (n < 2) return { config: start, before: NaN, after: NaN };
+  const kernels = groupKernels(kept);
+  const r = Float64Array.from(kept, (row) => row.y - start.priorMean);
+  const w = Float64Array.from(kept, (row) => row.weight);
+  const active = TUNED.map((g) => centre.variance[g] > 0);
+  const phi = TUNED.map((g, i) => (active[i] ? Math.log(Math.max(start.variance[g], 1e-6)) : -Infinity));
+  const phi0 = TUNED.map((g, i) => (active[i] ? Math.log(centre.variance[g]) : -Infinity));
+  let phiNoise = Math.log(start.noise);
+  const phiNoise0 = Math.log(centre.noise);
+
+  const evaluate = (withGradient: boolean) => {
+    const c = new Float64Array(n * n);
+    TUNED.forEach((_, gi) => {
+      if (!active[gi]) return;
+      const theta = Math.exp(phi[gi]!);
+      const k = kernels[gi]!;
+      for (let t = 0; t < n * n; t++) c[t] = c[t]! + theta * k[t]!;
+    });
+    const noise = Math.exp(phiNoise);
+    for (let i = 0; i < n; i++) c[i * n + i] = c[i * n + i]! + noise * w[i]!;
+    const l = cholesky(c, n);
+    const alpha = solveUpper(l, n, solveLower(l, n, r));
+    let logDet = 0;
+    for (let i = 0; i < n; i++) logDet += 2 * Math.log(l[i * n + i]!);
+    let fit = 0;
+    for (let i = 0; i < n; i++) fit += r[i]! * alpha[i]!;
+    let penalty = ((phiNoise - phiNoise0) / HYPER_SD) ** 2 / 2;
+    TUNED.forEach((_, gi) => {
+      if (active[gi]) penalty += ((phi[gi]! - phi0[gi]!) / HYPER_SD) ** 2 / 2;
+    });
+    const value = -0.5 * fit - 0.5 * logDet - penalty;
+    if (!withGradient) return { value, grad: null };
+    const inv = inverseFromCholesky(l, n);
+    const grad = TUNED.map((_, gi) => {
+      if (!active[gi]) return 0;
+      const k = kernels[gi]!;
+      let quad = 0;
+      let trace = 0;
+      for (let i = 0; i < n; i++) {
+        let ki = 0;
+        for (let j = 0; j < n; j++) {
+          ki += k[i * n + j]! * alpha[j]!;
+          trace += inv[i * n + j]! * k[i * n + j]!;
+        }
+        quad += alpha[i]! * ki;
+      }
+      return 0.5 * Math.exp(phi[gi]!) * (quad - trace) - (phi[gi]! - phi0[gi]!) / HYPER_SD ** 2;
+    });
+    let quadW = 0;
+    let traceW = 0;
+    for (let i = 0; i < n; i++) {
+      quadW += alpha[i]! * alpha[i]! * w[i]!;
+      traceW += inv[i * n + i]! * w[i]!;
+    }
+    const gradNoise = 0.5 * noise * (quadW - traceW) - (phiNoise - phiNoise0) / HYPER_SD ** 2;
+    return { value, grad: [...grad, gradNoise] };
+  };
+
+  const first = evaluate(true);
+  let current = first;
+  let step = 0.5;
+  for (let s = 0; s < steps && current.grad; s++) {
+    // A step of at most `step` in log space along the gradient's direction; halved when it does not help.
+    const g = current.grad;
+    const norm = Math.sqrt(g.reduce((a, b) => a + b * b, 0)) || 1;
+    const savedPhi = phi.slice();
+    const savedNoise = phiNoise;
+    TUNED.forEach((_, gi) => {
+      if (active[gi]) phi[gi] = phi[gi]! + (step * g[gi]!) / norm;
+    });
+    phiNoise += (step * g[TUNED.length]!) / norm;
+    const next = evaluate(true);
+    if (next.value >= current.value) current = next;
+    else {
+      phi.splice(0, phi.length, ...savedPhi);
+      phiNoise = savedNoise;
+      step /= 2;
+    }
+  }
+  const variance = { ...start.variance };
+  TUNED.forEach((g, gi) => {
+    variance[g] = active[gi] ? Math.exp(phi[gi]!) : 0;
+  });
+  return { config: { ...start, variance, noise: Math.exp(phiNoise) }, before: first.value, after: current.value };
 }
