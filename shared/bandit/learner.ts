@@ -68,28 +68,45 @@ export interface LearnResult {
 }
 
 /**
- * Noise multiplier of an unlabelled record in positive–unlabelled learning: it enters as a weak
- * "not a keeper" (target 0) with 4× a label's noise variance, since a few of them are keepers the
- * collector has not met yet.
+ * Positive–unlabelled learning: an unlabelled record enters the head with target = the prior keep-
+ * probability (the expected label of a record nobody has judged: most are not keepers, a few are) and
+ * 4× a label's noise variance, so that one collector's import of keepers is contrasted with what an
+ * ordinary record looks like, without claiming any particular unlabelled record is a non-keeper.
  */
 export const UNLABELLED_WEIGHT = 4;
+/** Share of the head's rows kept for the unlabelled contrast when imports are among the labels. */
+export const UNLABELLED_SHARE = 0.25;
 
-/** The rows of the Bayesian head, in priority order: the collector's own labels (newest first), imports, then unlabelled contrast. */
+/** Every k-th item so that `count` remain, spread over the whole list (deterministic). */
+function spread<T>(items: T[], count: number): T[] {
+  if (items.length <= count) return items;
+  return Array.from({ length: count }, (_, i) => items[Math.floor((i * items.length) / count)]!);
+}
+
+/**
+ * The rows of the Bayesian head within posterior.maxRows (its n³ fit): the collector's own labels,
+ * newest first; then imported keepers, spread over the import; then, when there are imports, an
+ * unlabelled contrast holding UNLABELLED_SHARE of the rows.
+ */
 export function posteriorRows(model: KeepersModel, input: LearnInput): { rows: PosteriorRow[]; releases: Release[] } {
+  const c = model.config.posterior;
   const all = [...input.history, ...input.batch];
   const user = all.filter((l) => l.source !== 'import').reverse();
-  const imported = all.filter((l) => l.source === 'import');
-  const unlabelled = imported.length > 0 ? (input.unlabelled ?? []) : [];
-  const releases = [...user.map((l) => l.release), ...imported.map((l) => l.release), ...unlabelled];
-  const targets = [...user.map((l) => (l.keeper ? 1 : 0)), ...imported.map((l) => (l.keeper ? 1 : 0)), ...unlabelled.map(() => 0)];
-  const weights = [...user.map(() => 1), ...imported.map(() => 1), ...unlabelled.map(() => UNLABELLED_WEIGHT)];
-  const cap = model.config.posterior.maxRows;
-  const kept = releases.slice(0, cap);
-  if (kept.length === 0) return { rows: [], releases: [] };
-  const { query } = posteriorQuery(model, encodeReleases(kept));
+  const importedAll = all.filter((l) => l.source === 'import');
+  const cap = c.maxRows;
+  const unlabelledRows = importedAll.length > 0 ? Math.min(input.unlabelled?.length ?? 0, Math.floor(cap * UNLABELLED_SHARE)) : 0;
+  const userKept = user.slice(0, cap - unlabelledRows);
+  const imported = spread(importedAll, Math.max(0, cap - unlabelledRows - userKept.length));
+  const unlabelled = spread(input.unlabelled ?? [], Math.min(unlabelledRows, cap - userKept.length - imported.length));
+  const labels = [...userKept, ...imported];
+  const releases = [...labels.map((l) => l.release), ...unlabelled];
+  if (releases.length === 0) return { rows: [], releases: [] };
+  const targets = [...labels.map((l) => (l.keeper ? 1 : 0)), ...unlabelled.map(() => c.priorMean)];
+  const weights = [...labels.map(() => 1), ...unlabelled.map(() => UNLABELLED_WEIGHT)];
+  const { query } = posteriorQuery(model, encodeReleases(releases));
   const d = model.config.embeddingDim;
-  const rows = kept.map((_, i) => ({ keys: query.keys[i]!, embedding: query.embeddings.slice(i * d, (i + 1) * d), y: targets[i]!, weight: weights[i]! }));
-  return { rows, releases: kept };
+  const rows = releases.map((_, i) => ({ keys: query.keys[i]!, embedding: query.embeddings.slice(i * d, (i + 1) * d), y: targets[i]!, weight: weights[i]! }));
+  return { rows, releases };
 }
 
 /** Refits the Bayesian head on the labels with the encoder's current embeddings. */
@@ -128,7 +145,11 @@ export interface ThompsonSelection {
  * record would have been the slot's pick, estimated from those draws (for off-policy evaluation).
  * Without a fitted head (no labels yet) every pick explores, at random.
  */
-export function selectThompson(model: KeepersModel, releases: Release[], opts: { batchSize: number; seed: number }): ThompsonSelection {
+export function selectThompson(
+  model: KeepersModel,
+  releases: Release[],
+  opts: { batchSize: number; seed: number; /** 'picks': the posterior std of the picks only (n² per record); the rest get NaN. */ uncertaintyFor?: 'all' | 'picks' },
+): ThompsonSelection {
   const enc = encodeReleases(releases);
   const n = releases.length;
   const size = Math.min(opts.batchSize, n);
@@ -137,8 +158,14 @@ export function selectThompson(model: KeepersModel, releases: Release[], opts: {
   const items: SelectedItem[] = [];
   const draws: Float64Array[] = [];
   let predictions: Prediction[];
+  let pickStd: ((i: number) => number) | null = null;
   if (posterior) {
-    const scored = posteriorScores(model, posterior, enc, { withEmbedding: true });
+    const scored = posteriorScores(model, posterior, enc, { withEmbedding: true, withStd: opts.uncertaintyFor !== 'picks' });
+    if (opts.uncertaintyFor === 'picks') for (const p of scored.predictions) p.uncertainty = NaN;
+    pickStd = (i) => {
+      const d = model.config.embeddingDim;
+      return posterior.predict({ keys: [scored.query.keys[i]!], embeddings: scored.query.embeddings.subarray(i * d, (i + 1) * d) }).std[0]!;
+    };
     predictions = scored.predictions;
     draws.push(...posterior.thompson(scored.query, size, opts.seed, scored));
   } else {
@@ -162,6 +189,7 @@ export function selectThompson(model: KeepersModel, releases: Release[], opts: {
       if (top === best) wins++;
     }
     const p = predictions[best]!;
+    if (Number.isNaN(p.uncertainty) && pickStd) p.uncertainty = pickStd(best);
     items.push({
       releaseId: p.releaseId,
       strategy: posterior && greedyTop.has(best) ? 'exploit' : 'explore',

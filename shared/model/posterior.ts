@@ -46,7 +46,7 @@ export const DEFAULT_POSTERIOR: PosteriorConfig = Object.freeze({
   noise: 0.1,
   variance: Object.freeze({ bias: 0.02, embedding: 0.1, artist: 0.1, label: 0.1, genre: 0.1, style: 0.1, era: 0.1, decade: 0, styleEra: 0, labelEra: 0 }),
   tsScale: 0.1,
-  maxRows: 1500,
+  maxRows: 1000,
   tuneSteps: 0,
   tuneRows: 300,
 }) as PosteriorConfig;
