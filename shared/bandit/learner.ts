@@ -14,7 +14,7 @@ import type { Release } from '../schemas';
 import { resolveConfig, type KeepersConfig } from '../model/config';
 import type { KeepersModel } from '../model/model';
 import { posteriorQuery, posteriorScores, predict, type Prediction } from '../model/predict';
-import { TastePosterior, tunePosterior, type PosteriorRow } from '../model/posterior';
+import { TastePosterior, fitCalibration, tunePosterior, type Calibration, type PosteriorRow } from '../model/posterior';
 import { explorationRate, type SelectedItem } from './select';
 import { onlineUpdate } from './online';
 import type { LabelledRelease } from './triplets';
@@ -110,25 +110,40 @@ export function posteriorRows(model: KeepersModel, input: LearnInput): { rows: P
 }
 
 /** Refits the Bayesian head on the labels with the encoder's current embeddings. */
-export function refitPosterior(model: KeepersModel, input: LearnInput): number {
+/**
+ * Calibration with the newest batch as held-out data: scored by the model that has not learned it yet
+ * (call before any training step), appended to the earlier pairs, Platt map refitted.
+ */
+export function heldOutCalibration(model: KeepersModel, batch: SourcedLabel[]): Calibration | undefined {
+  const previous = model.posterior;
+  const judged = batch.filter((l) => l.source !== 'import');
+  if (!previous || judged.length === 0) return previous?.calibration;
+  const { query } = posteriorQuery(model, encodeReleases(judged.map((l) => l.release)));
+  const raw = previous.predict(query, { withStd: false }).mean;
+  const before = previous.calibration;
+  return fitCalibration([...(before?.scores ?? []), ...raw], [...(before?.labels ?? []), ...judged.map((l) => (l.keeper ? 1 : 0))]);
+}
+
+export function refitPosterior(model: KeepersModel, input: LearnInput, calibration: Calibration | undefined = model.posterior?.calibration): number {
   const { rows } = posteriorRows(model, input);
   const centre = model.config.posterior;
   // Empirical Bayes continues from the previous fit's variances (the hyperprior stays on the configured ones).
   let config = model.posterior?.config ?? centre;
   if (centre.tuneSteps > 0 && rows.length >= 2) config = tunePosterior(rows, config, centre, { steps: centre.tuneSteps, maxRows: centre.tuneRows }).config;
-  model.posterior = rows.length > 0 ? TastePosterior.fit(rows, config) : null;
+  model.posterior = rows.length > 0 ? TastePosterior.fit(rows, config, calibration) : null;
   return rows.length;
 }
 
 /** The default learner's update after a labelled batch (or an import): encoder steps, then the head. */
 export async function learn(model: KeepersModel, input: LearnInput, opts: { seed?: number; config?: Partial<KeepersConfig> } = {}): Promise<LearnResult> {
   const started = performance.now();
+  const calibration = heldOutCalibration(model, input.batch);
   let losses: number[] = [];
   if (input.batch.length > 0) {
     const update = await onlineUpdate(model, { batch: input.batch, history: input.history, batchNumber: input.batchNumber }, { seed: opts.seed, config: opts.config });
     losses = update.losses;
   }
-  const rows = refitPosterior(model, input);
+  const rows = refitPosterior(model, input, calibration);
   return { losses, ms: performance.now() - started, rows };
 }
 

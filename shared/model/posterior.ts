@@ -86,6 +86,70 @@ export interface PosteriorState {
   keys: Record<IdentityGroup, number[]>[];
   /** Float32 [n × dim], base64. */
   embeddingsBase64: string;
+  /** Held-out predictions and the Platt map fitted on them (see Calibration); absent = identity. */
+  calibration?: Calibration;
+}
+
+// ---- Calibration: shown probabilities that mean what they say ---------------------------------------
+// The posterior mean is a least-squares estimate of P(keep), usually close to calibrated, but nothing
+// guarantees it. Each batch's picks are scored *before* their labels are learned (held-out by
+// construction); those (score, label) pairs fit a Platt map p = σ(a · logit(score) + b) by a few Newton
+// steps with a ridge pull toward the identity (a = 1, b = 0) worth CALIBRATION_PRIOR pairs, so a short
+// history cannot bend it far. Ranking (and so selection) is unchanged: the map is monotone.
+
+export interface Calibration {
+  /** Held-out scores (raw posterior means) and their labels, newest last; at most CALIBRATION_PAIRS. */
+  scores: number[];
+  labels: number[];
+  a: number;
+  b: number;
+}
+
+export const CALIBRATION_PAIRS = 1000;
+export const CALIBRATION_PRIOR = 50;
+const EPS = 1e-3;
+const logit = (p: number) => Math.log(Math.min(1 - EPS, Math.max(EPS, p)) / (1 - Math.min(1 - EPS, Math.max(EPS, p))));
+
+/** Fits the Platt map to held-out pairs (identity without any). */
+export function fitCalibration(scores: number[], labels: number[]): Calibration {
+  const keep = Math.max(0, scores.length - CALIBRATION_PAIRS);
+  const xs = scores.slice(keep);
+  const ys = labels.slice(keep);
+  let a = 1;
+  let b = 0;
+  const lambda = CALIBRATION_PRIOR;
+  for (let iter = 0; iter < 25 && xs.length > 0; iter++) {
+    // Newton step on Σ logloss(σ(a·z + b), y) + λ/2 ((a − 1)² + b²).
+    let ga = lambda * (a - 1);
+    let gb = lambda * b;
+    let haa = lambda;
+    let hab = 0;
+    let hbb = lambda;
+    for (let i = 0; i < xs.length; i++) {
+      const z = logit(xs[i]!);
+      const p = 1 / (1 + Math.exp(-(a * z + b)));
+      const r = p - ys[i]!;
+      const w = p * (1 - p);
+      ga += r * z;
+      gb += r;
+      haa += w * z * z;
+      hab += w * z;
+      hbb += w;
+    }
+    const det = haa * hbb - hab * hab;
+    if (!(det > 1e-12)) break;
+    const da = (hbb * ga - hab * gb) / det;
+    const db = (haa * gb - hab * ga) / det;
+    a -= da;
+    b -= db;
+    if (Math.abs(da) + Math.abs(db) < 1e-7) break;
+  }
+  return { scores: xs, labels: ys, a, b };
+}
+
+export function applyCalibration(c: Calibration | undefined, score: number): number {
+  if (!c) return score;
+  return 1 / (1 + Math.exp(-(c.a * logit(score) + c.b)));
 }
 
 /** Overlap of two sorted key lists, each read as a unit vector with equal weights (cosine). */
@@ -170,7 +234,7 @@ export class TastePosterior {
   }
 
   /** Fits the posterior to `rows` (the caller orders them by priority: the first maxRows are kept). */
-  static fit(rows: PosteriorRow[], config: Partial<PosteriorConfig> = {}): TastePosterior {
+  static fit(rows: PosteriorRow[], config: Partial<PosteriorConfig> = {}, calibration?: Calibration): TastePosterior {
     const c = resolvePosteriorConfig(config);
     const kept = rows.slice(0, c.maxRows);
     const dim = kept[0]?.embedding.length ?? 0;
@@ -179,7 +243,9 @@ export class TastePosterior {
       if (!Number.isFinite(r.y)) throw new Error(`posterior row ${i}: target is ${r.y}`);
       if (!(r.weight > 0)) throw new Error(`posterior row ${i}: weight must be > 0, got ${r.weight}`);
     }
-    return new TastePosterior(kept, dim, c);
+    const p = new TastePosterior(kept, dim, c);
+    p.calibration = calibration;
+    return p;
   }
 
   static fromState(s: PosteriorState): TastePosterior {
@@ -195,7 +261,21 @@ export class TastePosterior {
       embedding: flat.slice(i * s.dim, (i + 1) * s.dim),
       keys: Object.fromEntries(IDENTITY_GROUPS.map((g) => [g, Int32Array.from(s.keys[i]![g] ?? [])])) as IdentityKeys,
     }));
-    return new TastePosterior(rows, s.dim, config);
+    const p = new TastePosterior(rows, s.dim, config);
+    if (s.calibration) {
+      const { scores, labels } = s.calibration;
+      if (!Array.isArray(scores) || !Array.isArray(labels) || scores.length !== labels.length) throw new Error('posterior state: calibration scores and labels differ in length');
+      p.calibration = fitCalibration(scores, labels);
+    }
+    return p;
+  }
+
+  /** Held-out pairs and the Platt map applied to shown probabilities (undefined = identity). */
+  calibration: Calibration | undefined = undefined;
+
+  /** The shown keep-probability for a raw posterior mean. */
+  calibrate(mean: number): number {
+    return applyCalibration(this.calibration, mean);
   }
 
   toState(): PosteriorState {
@@ -208,6 +288,7 @@ export class TastePosterior {
       weight: this.rows.map((r) => r.weight),
       keys: this.rows.map((r) => Object.fromEntries(IDENTITY_GROUPS.map((g) => [g, Array.from(r.keys[g])])) as Record<IdentityGroup, number[]>),
       embeddingsBase64: bytesToBase64(new Uint8Array(flat.buffer)),
+      ...(this.calibration ? { calibration: structuredClone(this.calibration) } : {}),
     };
   }
 

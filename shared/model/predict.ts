@@ -192,7 +192,7 @@ export function posteriorScores(
   for (let i = 0; i < n; i++) {
     const pred: Prediction = {
       releaseId: enc.releaseIds[i]!,
-      mean: Math.min(1 - PROBABILITY_FLOOR, Math.max(PROBABILITY_FLOOR, mean[i]!)),
+      mean: Math.min(1 - PROBABILITY_FLOOR, Math.max(PROBABILITY_FLOOR, posterior.calibrate(mean[i]!))),
       uncertainty: std[i]!,
       aleatoric: Math.exp(0.5 * logVar[i]!),
     };

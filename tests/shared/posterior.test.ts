@@ -5,6 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeReleases, identityKeys } from '../../shared/features';
 import { KeepersModel, TastePosterior, initTf, loadArtifacts, predict, saveArtifacts, type PosteriorRow } from '../../shared/model';
+import { applyCalibration, fitCalibration } from '../../shared/model/posterior';
 import { configForPolicy, learn, selectThompson, type SourcedLabel } from '../../shared/bandit';
 import { auc } from '../../shared/metrics';
 import { makeRelease, syntheticCatalogue, unfamiliarReleases } from '../fixtures/ml/catalogue';
@@ -105,6 +106,35 @@ describe('TastePosterior', () => {
   });
 });
 
+describe('calibration (Platt map on held-out pairs)', () => {
+  // Scores that say 0.05 where the truth is 0.2 (a model that is too timid), and the reverse.
+  function pairs(n: number, shown: number, truth: number, seed: number): { scores: number[]; labels: number[] } {
+    let s = seed;
+    const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
+    return { scores: Array.from({ length: n }, () => shown), labels: Array.from({ length: n }, () => (rand() < truth ? 1 : 0)) };
+  }
+
+  it('moves a miscalibrated score toward the observed rate, and keeps a calibrated one', () => {
+    const timid = pairs(400, 0.05, 0.2, 1);
+    const sure = pairs(400, 0.6, 0.3, 2);
+    const c = fitCalibration([...timid.scores, ...sure.scores], [...timid.labels, ...sure.labels]);
+    // From 0.15 and 0.3 off to within 0.06 (the ridge toward the identity keeps a little of the old map).
+    expect(Math.abs(applyCalibration(c, 0.05) - 0.2)).toBeLessThan(0.06);
+    expect(Math.abs(applyCalibration(c, 0.6) - 0.3)).toBeLessThan(0.06);
+    const right = pairs(800, 0.25, 0.25, 3);
+    expect(Math.abs(applyCalibration(fitCalibration(right.scores, right.labels), 0.25) - 0.25)).toBeLessThan(0.04);
+  });
+
+  it('is monotone (ranking and selection unchanged) and stays near the identity on a short history', () => {
+    const few = pairs(10, 0.5, 0, 4);
+    const c = fitCalibration(few.scores, few.labels);
+    expect(applyCalibration(c, 0.5)).toBeGreaterThan(0.3);
+    const xs = [0.01, 0.05, 0.2, 0.5, 0.8, 0.95];
+    const ys = xs.map((x) => applyCalibration(c, x));
+    for (let i = 1; i < ys.length; i++) expect(ys[i]!).toBeGreaterThan(ys[i - 1]!);
+  });
+});
+
 describe('the default learner (neural-ts) end to end', () => {
   const { releases, keeper } = syntheticCatalogue(160, 21);
   const labels: SourcedLabel[] = releases.slice(0, 100).map((release, i) => ({ release, keeper: keeper[i]! }));
@@ -118,6 +148,22 @@ describe('the default learner (neural-ts) end to end', () => {
       const seen = predict(model, encodeReleases(releases.slice(0, 100)));
       const strange = predict(model, encodeReleases(unfamiliarReleases(30)));
       expect(mean(seen.map((p) => p.uncertainty))).toBeLessThan(0.7 * mean(strange.map((p) => p.uncertainty)));
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('collects held-out calibration pairs: each batch scored before it is learned', async () => {
+    const model = KeepersModel.create(configForPolicy('neural-ts'), 5);
+    try {
+      await learn(model, { batch: labels.slice(0, 20), history: [], batchNumber: 0 }, { seed: 1 });
+      expect(model.posterior?.calibration).toBeUndefined(); // nothing had been learned before the first batch
+      const before = predict(model, encodeReleases(labels.slice(20, 40).map((l) => l.release)), { head: 'auto' });
+      await learn(model, { batch: labels.slice(20, 40), history: labels.slice(0, 20), batchNumber: 1 }, { seed: 2 });
+      const c = model.posterior!.calibration!;
+      expect(c.labels).toEqual(labels.slice(20, 40).map((l) => (l.keeper ? 1 : 0)));
+      // The pairs hold the raw scores of the head before it learned the batch (shown scores are clipped to [0.001, 0.999]).
+      c.scores.forEach((raw, i) => expect(Math.min(0.999, Math.max(0.001, raw))).toBeCloseTo(before[i]!.mean, 4));
     } finally {
       model.dispose();
     }
