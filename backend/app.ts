@@ -6,7 +6,7 @@ import pino from 'pino';
 import type { KeepersModel } from '../shared/model';
 import { KeepersModel as Model, saveArtifacts, loadArtifacts } from '../shared/model';
 import { Db } from './db';
-import { touchDevice } from './auth';
+import { PairingThrottle, touchDevice } from './auth';
 import { ensureBanditRow, getArtifacts, getBanditState, insertVersion, logDecision, newVersionId, setActiveVersion } from './models';
 import { hasImportedLabels, latestLabelled } from './labels';
 import { NEIGHBOUR_CANDIDATES } from './reasons';
@@ -19,6 +19,17 @@ import type { Release } from '../shared/schemas';
 import { EmbeddingCache } from './scoring';
 
 export const VERSION = '0.1.0';
+
+/**
+ * What metrics.summary says about a failed training job: the first line of the message, without file
+ * paths or stack frames (a worker's error may carry its stack in the message), at most 200 characters.
+ * The full error goes to the server's log only.
+ */
+export function trainingErrorLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const first = message.split('\n').find((line) => line.trim() !== '' && !/^\s*at\s/.test(line)) ?? 'training failed';
+  return first.replace(/(?:file:\/\/)?(?:\/[^\s:()]+)+(?::\d+)*/g, '<path>').trim().slice(0, 200);
+}
 /** How long a replaced model stays usable for requests that started with it. */
 const RETIRE_AFTER_MS = 60_000;
 
@@ -56,7 +67,10 @@ export class App {
   readonly seed: number;
   readonly random: () => number;
   readonly autoTrain: boolean;
+  /** The last training failure, as one line for metrics.summary (never a stack trace). */
   lastTrainingError: string | null = null;
+  /** Wrong pairing codes: devices.pair is refused for a while after too many. */
+  readonly pairingThrottle = new PairingThrottle();
   /** Embeddings of stored records under the active version (reasons, neighbours, silhouette). */
   readonly embeddings = new EmbeddingCache();
 
@@ -168,7 +182,7 @@ export class App {
 
   private enqueueTraining<T>(fn: () => Promise<T>): Promise<T | undefined> {
     const run = this.trainingChain.then(fn).catch((err: unknown) => {
-      this.lastTrainingError = err instanceof Error ? err.message : String(err);
+      this.lastTrainingError = trainingErrorLine(err);
       this.logger.error({ err }, 'training job failed; the previous model version stays active');
       return undefined;
     });
@@ -219,11 +233,22 @@ export class App {
     const neighbours = (await latestLabelled(this.db, { limit: NEIGHBOUR_CANDIDATES })).map((l) => l.release);
     const seed = this.nextMcSeed();
     const result = await this.trainer.online({ artifacts, policy, batch, history, unlabelled, batchNumber: state.batchCount, newVersion: newVersionId(), seed, embed: neighbours });
-    await this.db.transaction(async (q) => {
+    const outcome = await this.db.transaction(async (q): Promise<'activated' | 'stored' | 'duplicate'> => {
+      // Another process on the same file (the server and `keepers train` both resume interrupted
+      // updates) may have trained this batch meanwhile: its result stands, this one is dropped.
+      const now = await q.get<{ trained_version: string | null }>('SELECT trained_version FROM batches WHERE id = ?', [batchId]);
+      if (!now || now.trained_version) return 'duplicate';
+      // A rollback (or another version) made while this update ran wins: the new version is stored and
+      // the batch counts as trained, but it becomes active only if its parent is still the active one.
+      const current = await getBanditState(q);
+      const activate = current.activeVersion === artifacts.modelVersion;
       await insertVersion(q, result.artifacts, { kind: 'online', batchNumber: state.batchCount });
-      await setActiveVersion(q, result.artifacts.modelVersion, { incrementBatch: true });
+      if (activate) await setActiveVersion(q, result.artifacts.modelVersion, { incrementBatch: true });
+      else await q.run('UPDATE bandit_models SET batch_count = batch_count + 1, updated_at = ? WHERE id = 1', [new Date().toISOString()]);
       await q.run('UPDATE batches SET trained_version = ? WHERE id = ?', [result.artifacts.modelVersion, batchId]);
       await logDecision(q, 'online-update', {
+        activated: activate,
+        active: activate ? result.artifacts.modelVersion : current.activeVersion,
         batchId,
         batchNumber: state.batchCount,
         policy,
@@ -235,11 +260,16 @@ export class App {
         unlabelled: unlabelled?.length ?? 0,
         ms: result.ms,
       });
+      return activate ? 'activated' : 'stored';
     });
+    if (outcome === 'duplicate') {
+      this.logger.info({ batchId, version: result.artifacts.modelVersion }, 'online update dropped: another process trained this batch meanwhile');
+      return null;
+    }
     if (result.embeddings) this.embeddings.prime(result.artifacts.modelVersion, neighbours, result.embeddings);
     this.logger.info(
-      { batchId, batchNumber: state.batchCount, policy, version: result.artifacts.modelVersion, parent: artifacts.modelVersion, finalLoss: result.losses.at(-1), ms: result.ms },
-      'online update: new model version',
+      { batchId, batchNumber: state.batchCount, policy, version: result.artifacts.modelVersion, parent: artifacts.modelVersion, activated: outcome === 'activated', finalLoss: result.losses.at(-1), ms: result.ms },
+      outcome === 'activated' ? 'online update: new model version' : 'online update stored but not activated: the active version changed meanwhile (a rollback wins)',
     );
     return result.artifacts.modelVersion;
   }

@@ -28,10 +28,38 @@ export async function createPairingCode(db: Db, now = new Date()): Promise<{ cod
 
 export class PairingError extends Error {}
 
+/**
+ * Failed pairing attempts, per process: after `maxFailures` wrong codes within `windowMs`, every attempt
+ * is refused until the window has passed (8 characters from 31 are ~2^40 codes; this keeps guessing
+ * at 10 a minute). A refused attempt never reaches the database.
+ */
+export class PairingThrottle {
+  private failures: number[] = [];
+  constructor(
+    readonly maxFailures = 10,
+    readonly windowMs = 60_000,
+  ) {}
+
+  /** Milliseconds until the next attempt is allowed, or 0. */
+  retryAfterMs(now = Date.now()): number {
+    this.failures = this.failures.filter((t) => now - t < this.windowMs);
+    if (this.failures.length < this.maxFailures) return 0;
+    return this.failures[0]! + this.windowMs - now;
+  }
+
+  fail(now = Date.now()): void {
+    this.failures.push(now);
+  }
+}
+
 /** Redeems a code once (expired or used codes are refused) and creates the device with a fresh token. */
 export async function redeemPairingCode(db: Db, code: string, deviceName: string, now = new Date()): Promise<{ deviceId: number; token: string }> {
   const codeHash = sha256Hex(normaliseCode(code));
   const token = `kp_${randomBytes(32).toString('base64url')}`;
+  // A wrong code is answered from the reader, without taking the write lock.
+  if (!(await db.get('SELECT 1 AS one FROM pairing_codes WHERE code_hash = ?', [codeHash]))) {
+    throw new PairingError('Unknown pairing code: run `npx keepers pair` and copy the code it prints.');
+  }
   return db.transaction(async (q) => {
     const row = await q.get<{ expires_at: string; used_at: string | null }>('SELECT expires_at, used_at FROM pairing_codes WHERE code_hash = ?', [codeHash]);
     if (!row) throw new PairingError('Unknown pairing code: run `npx keepers pair` and copy the code it prints.');

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { App, defaultDbFile } from './app';
 import { Db } from './db';
 import { createPairingCode, listDevices, revokeDevice, PAIRING_CODE_TTL_MS } from './auth';
-import { DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, startServer } from './server';
+import { DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, maxBodyBytesProblem, startServer } from './server';
 import { createImportSink } from './importSink';
 import { createProgressBar, importFile, ImportError, IMPORT_FORMATS, type ImportFormat } from './import';
 import { fullTrain } from './fullTrain';
@@ -59,6 +59,8 @@ async function serve(): Promise<void> {
   const port = process.env.PORT ? Number(process.env.PORT) : DEFAULT_PORT;
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`PORT must be a port number, got ${process.env.PORT}`);
   const maxBodyBytes = process.env.KEEPERS_MAX_BODY_BYTES ? Number(process.env.KEEPERS_MAX_BODY_BYTES) : DEFAULT_MAX_BODY_BYTES;
+  const bodyProblem = maxBodyBytesProblem(maxBodyBytes);
+  if (bodyProblem) fail(`KEEPERS_MAX_BODY_BYTES ${bodyProblem}, got ${process.env.KEEPERS_MAX_BODY_BYTES}`);
   const server = await startServer(app, { port, host: process.env.HOST ?? DEFAULT_HOST, maxBodyBytes }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'EADDRINUSE') fail(`port ${port} is in use: is another keepers server running? Set PORT to use another one.`);
     throw err;
@@ -282,7 +284,13 @@ async function train(args: string[]): Promise<void> {
     process.stdout.write(
       `Trained ${r.version} on ${r.trainSize} labels (held out ${r.holdoutSize}) in ${(r.ms / 1000).toFixed(1)} s: held-out log loss ${fmt(r.candidate.logLoss)}, AUC ${fmt(r.candidate.auc)}` +
         (r.incumbent ? ` (active ${r.previous}: log loss ${fmt(r.incumbent.logLoss)}, AUC ${fmt(r.incumbent.auc)})` : '') +
-        `\n${r.promoted ? `Promoted: ${r.version} is now the active model.` : `Not promoted (worse on held-out labels): ${r.previous} stays active; ${r.version} is kept as rejected.`}\n`,
+        `\n${
+          r.promoted
+            ? `Promoted: ${r.version} is now the active model.`
+            : r.superseded
+              ? `Not promoted: the active model changed while this one trained (a rollback or an online update wins); ${r.version} is kept, not active.`
+              : `Not promoted (worse on held-out labels): ${r.previous} stays active; ${r.version} is kept as rejected.`
+        }\n`,
     );
   } finally {
     await app.close();

@@ -11,6 +11,8 @@ export interface FullTrainReport {
   policy: string;
   previous: string | null;
   promoted: boolean;
+  /** Better on held-out labels, but the active version changed while it trained (a rollback or an online update wins). */
+  superseded: boolean;
   trainSize: number;
   holdoutSize: number;
   candidate: Evaluation;
@@ -35,27 +37,31 @@ export async function fullTrain(app: App, opts: { epochs?: number; holdoutFracti
     epochs: opts.epochs,
     holdoutFraction: opts.holdoutFraction,
   });
-  await app.db.transaction(async (q) => {
-    await insertVersion(q, result.artifacts, { kind: 'full', status: result.promote ? 'ready' : 'rejected' });
+  const promoted = await app.db.transaction(async (q) => {
     // Only promote over the version we compared against: a rollback or online update meanwhile wins.
-    if (result.promote && (await getBanditState(q)).activeVersion === state.activeVersion) await setActiveVersion(q, result.artifacts.modelVersion);
+    const activated = result.promote && (await getBanditState(q)).activeVersion === state.activeVersion;
+    await insertVersion(q, result.artifacts, { kind: 'full', status: result.promote ? 'ready' : 'rejected' });
+    if (activated) await setActiveVersion(q, result.artifacts.modelVersion);
     await logDecision(q, 'full-training', {
       version: result.artifacts.modelVersion,
       policy: state.policy,
       previous: state.activeVersion,
-      promoted: result.promote,
+      promoted: activated,
+      superseded: result.promote && !activated,
       candidate: result.candidate,
       incumbent: result.incumbent,
       trainSize: result.trainSize,
       holdoutSize: result.holdoutSize,
     });
+    return activated;
   });
-  app.logger.info({ version: result.artifacts.modelVersion, promoted: result.promote, candidate: result.candidate, incumbent: result.incumbent }, 'full training done');
+  app.logger.info({ version: result.artifacts.modelVersion, promoted, candidate: result.candidate, incumbent: result.incumbent }, 'full training done');
   return {
     version: result.artifacts.modelVersion,
     policy: state.policy,
     previous: state.activeVersion,
-    promoted: result.promote,
+    promoted,
+    superseded: result.promote && !promoted,
     trainSize: result.trainSize,
     holdoutSize: result.holdoutSize,
     candidate: result.candidate,

@@ -75,7 +75,8 @@ export async function createImportSink(db: Db, file: string, opts: ImportSinkOpt
           const labels = items.map((i) => ({
             clientId: `import:${opts.kind ?? i.listKind ?? 'list'}:${i.release.id}`,
             releaseId: i.release.id,
-            labelledAt: isoOrNull(i.dateAdded) ?? stamp,
+            // Never in the future: a later label must be able to correct it.
+            labelledAt: [isoOrNull(i.dateAdded) ?? stamp, stamp].sort()[0]!,
           }));
           await q.run(
             `INSERT INTO labels (client_id, release_id, keeper, batch_id, source, device_id, labelled_at, received_at)

@@ -20,9 +20,21 @@ export interface SubmitResult {
  * label carries its `record` (a record seen on a Discogs page), which is upserted first. A batchId must
  * name a stored batch that picked that release. Any refusal rolls the whole request back.
  */
+/**
+ * labelledAt as stored: UTC with milliseconds and a Z (what Date.toISOString() writes), so labels sort
+ * as text whatever offset the device sent, and never later than `now` (the arrival): a device whose
+ * clock runs ahead must not win over every later correction.
+ */
+export function normaliseLabelledAt(labelledAt: string, now: Date): string {
+  const t = Date.parse(labelledAt);
+  if (Number.isNaN(t)) throw new TRPCError({ code: 'BAD_REQUEST', message: `labelledAt ${JSON.stringify(labelledAt.slice(0, 40))} is not a date.` });
+  return new Date(Math.min(t, now.getTime())).toISOString();
+}
+
 export async function submitLabels(db: Db, deviceId: number | null, labels: LabelSubmission[], source: 'user' | 'import' = 'user'): Promise<SubmitResult> {
   return db.transaction(async (q) => {
-    const now = new Date().toISOString();
+    const nowDate = new Date();
+    const now = nowDate.toISOString();
     const existing = new Set(
       (await q.all<{ client_id: string }>('SELECT client_id FROM labels WHERE client_id IN (SELECT value FROM json_each(?))', [JSON.stringify(labels.map((l) => l.clientId))])).map(
         (r) => r.client_id,
@@ -59,7 +71,7 @@ export async function submitLabels(db: Db, deviceId: number | null, labels: Labe
        SELECT json_extract(value, '$.clientId'), json_extract(value, '$.releaseId'), json_extract(value, '$.keeper'),
               json_extract(value, '$.batchId'), ?, ?, json_extract(value, '$.labelledAt'), ?
        FROM json_each(?)`,
-      [source, deviceId, now, JSON.stringify(fresh.map((l) => ({ clientId: l.clientId, releaseId: l.releaseId, keeper: l.keeper ? 1 : 0, batchId: l.batchId ?? null, labelledAt: l.labelledAt })))],
+      [source, deviceId, now, JSON.stringify(fresh.map((l) => ({ clientId: l.clientId, releaseId: l.releaseId, keeper: l.keeper ? 1 : 0, batchId: l.batchId ?? null, labelledAt: normaliseLabelledAt(l.labelledAt, nowDate) })))],
     );
     // A pick is answered by a label for its batch, or by a label without batch for the same record while
     // the batch is still open (the user labelled it on a Discogs page instead of in the popup).

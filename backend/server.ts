@@ -10,6 +10,16 @@ import type { App } from './app';
 export const DEFAULT_PORT = 8787;
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** The body limit can be changed, never turned off (0 or Infinity would mean "no limit" to the adapter). */
+export const MAX_MAX_BODY_BYTES = 64 * 1024 * 1024;
+/** The most calls one batched HTTP request may carry (the extension's client sends at most this many). */
+export const MAX_BATCH_SIZE = 20;
+
+/** Why a body limit is refused (a sentence fragment), or null. */
+export function maxBodyBytesProblem(n: number): string | null {
+  if (!Number.isSafeInteger(n) || n < 1024 || n > MAX_MAX_BODY_BYTES) return `must be a whole number of bytes from 1024 to ${MAX_MAX_BODY_BYTES} (the limit cannot be turned off)`;
+  return null;
+}
 
 const EXTENSION_ORIGIN = /^(chrome-extension|moz-extension):\/\/[A-Za-z0-9-]+$/;
 const DEV_ORIGIN = /^http:\/\/(localhost|127\.0\.0\.1)(:\d{1,5})?$/;
@@ -55,11 +65,14 @@ export interface RunningServer {
 export async function startServer(app: App, opts: { port?: number; host?: string; maxBodyBytes?: number } = {}): Promise<RunningServer> {
   const host = opts.host ?? DEFAULT_HOST;
   const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const bodyProblem = maxBodyBytesProblem(maxBodyBytes);
+  if (bodyProblem) throw new Error(`maxBodyBytes ${bodyProblem}, got ${maxBodyBytes}`);
   const server = createHTTPServer({
     router: appRouter,
     basePath: '/trpc/',
     createContext: httpContextFactory(app),
     maxBodySize: maxBodyBytes,
+    maxBatchSize: MAX_BATCH_SIZE,
     middleware: (req, res, next) => {
       // Only /trpc is served; anything else is a plain 404 with a hint.
       if (!req.url?.startsWith('/trpc/') && req.method !== 'OPTIONS') {

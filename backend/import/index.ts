@@ -2,6 +2,7 @@
 // normalised collections .jsonl and the Discogs monthly releases dump (XML, gzipped or not).
 // Records go to an ImportSink in chunks; the sink writes each chunk and its checkpoint in one
 // transaction, so an interrupted import resumes after the last committed chunk.
+import { releaseLimitProblem } from '../limits';
 import path from 'node:path';
 import { looksLikeCollectionHeader, readCollectionCsv } from './csv';
 import { looksLikeJsonLines, readJsonDocument, readJsonLines, type JsonReadOptions } from './json';
@@ -158,6 +159,14 @@ export async function importFile(file: string, sink: ImportSink, opts: ImportOpt
       problemCount++;
       lastProblemLine = ev.problem.line;
       if (problems.length < maxProblems) problems.push({ file, ...ev.problem });
+      continue;
+    }
+    // Caps inside a record (backend/limits.ts): an oversized one is a problem, like a malformed one.
+    const tooLarge = releaseLimitProblem(ev.item.release);
+    if (tooLarge) {
+      problemCount++;
+      lastProblemLine = ev.item.line;
+      if (problems.length < maxProblems) problems.push({ file, line: ev.item.line, message: `release ${ev.item.release.id} too large: ${tooLarge}` });
       continue;
     }
     seen++;

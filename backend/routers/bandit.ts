@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TRPCError } from '@trpc/server';
-import { ReleaseSchema } from '../../shared/schemas';
+import { BoundedReleaseSchema } from '../limits';
 import { authedProcedure, router } from '../trpc';
 import { selectBatch } from '../selection';
 import { releasesByIds, missingIds } from '../records';
@@ -33,7 +33,7 @@ export const banditRouter = router({
       z
         .object({
           ids: z.array(z.number().int().positive()).max(2000).optional(),
-          records: z.array(ReleaseSchema).max(2000).optional(),
+          records: z.array(BoundedReleaseSchema).max(2000).optional(),
           withEmbedding: z.boolean().optional(),
           seed: z.number().int().nonnegative().optional(),
         })

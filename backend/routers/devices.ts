@@ -8,10 +8,17 @@ export const devicesRouter = router({
   pair: publicProcedure
     .input(z.object({ pairingCode: z.string().trim().min(4).max(32), deviceName: z.string().trim().min(1).max(100) }))
     .mutation(async ({ ctx, input }) => {
+      const wait = ctx.app.pairingThrottle.retryAfterMs();
+      if (wait > 0) {
+        throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `Too many wrong pairing codes: try again in ${Math.ceil(wait / 1000)} s.` });
+      }
       try {
         return await redeemPairingCode(ctx.app.db, input.pairingCode, input.deviceName);
       } catch (err) {
-        if (err instanceof PairingError) throw new TRPCError({ code: 'UNAUTHORIZED', message: err.message });
+        if (err instanceof PairingError) {
+          ctx.app.pairingThrottle.fail();
+          throw new TRPCError({ code: 'UNAUTHORIZED', message: err.message });
+        }
         throw err;
       }
     }),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TRPCError } from '@trpc/server';
-import { ReleaseSchema } from '../../shared/schemas';
+import { BoundedReleaseSchema } from '../limits';
 import { authedProcedure, router } from '../trpc';
 import { releasesByIds } from '../records';
 import { latestLabelled } from '../labels';
@@ -12,7 +12,7 @@ import { headFor } from '../policy';
 export const explainRouter = router({
   /** "Why shown?" for a stored record, or for `record` as seen on a page (scored, not stored). */
   record: authedProcedure
-    .input(z.object({ releaseId: z.number().int().positive(), record: ReleaseSchema.optional() }))
+    .input(z.object({ releaseId: z.number().int().positive(), record: BoundedReleaseSchema.optional() }))
     .query(async ({ ctx, input }) => {
       if (input.record && input.record.id !== input.releaseId) {
         throw new TRPCError({ code: 'BAD_REQUEST', message: `record.id ${input.record.id} does not match releaseId ${input.releaseId}.` });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { KeeperLabelSchema, ReleaseSchema } from '../../shared/schemas';
+import { KeeperLabelSchema } from '../../shared/schemas';
+import { BoundedReleaseSchema } from '../limits';
 import { authedProcedure, router } from '../trpc';
 import { labelsSince, submitLabels } from '../labels';
 import { getBanditState } from '../models';
@@ -12,7 +13,7 @@ export const labelsRouter = router({
    * models.latest for the new version (`training` says whether one was started).
    */
   submit: authedProcedure
-    .input(z.object({ labels: z.array(KeeperLabelSchema.extend({ record: ReleaseSchema.optional() })).min(1).max(1000) }))
+    .input(z.object({ labels: z.array(KeeperLabelSchema.extend({ record: BoundedReleaseSchema.optional() })).min(1).max(1000) }))
     .mutation(async ({ ctx, input }) => {
       const result = await submitLabels(ctx.app.db, ctx.device.id, input.labels);
       const state = await getBanditState(ctx.app.db);

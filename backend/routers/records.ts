@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ReleaseSchema } from '../../shared/schemas';
+import { BoundedReleaseSchema } from '../limits';
 import { authedProcedure, router } from '../trpc';
 import { releasesByIds, upsertReleases } from '../records';
 
@@ -8,7 +8,7 @@ const ids = z.array(z.number().int().positive()).max(1000);
 export const recordsRouter = router({
   /** Records seen on Discogs pages (partial metadata is merged into what is known, never erases it). */
   upsert: authedProcedure
-    .input(z.object({ records: z.array(ReleaseSchema).min(1).max(1000) }))
+    .input(z.object({ records: z.array(BoundedReleaseSchema).min(1).max(1000) }))
     .mutation(({ ctx, input }) => upsertReleases(ctx.app.db, input.records, 'page')),
   byIds: authedProcedure.input(z.object({ ids })).query(({ ctx, input }) => releasesByIds(ctx.app.db, input.ids)),
 });

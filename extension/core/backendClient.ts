@@ -39,6 +39,8 @@ export function createBackendClient(baseUrl: string, token: string | null): Back
       httpBatchLink({
         url: `${normaliseBackendUrl(baseUrl)}/trpc`,
         maxURLLength: MAX_URL_LENGTH,
+        // The backend refuses batches of more than 20 calls (backend/server.ts MAX_BATCH_SIZE).
+        maxItems: 20,
         headers: () => (token ? { Authorization: `Bearer ${token}` } : {}),
       }),
     ],
