@@ -7,7 +7,7 @@ import { explorationRate } from '../../shared/bandit';
 import { createBackendClient, describeBackendError, isUnauthorized, normaliseBackendUrl, type BackendClient } from './backendClient';
 import { checkShownScore, explainShown, unlearnedReasons } from './explain';
 import { withDefaults } from './features';
-import { LabelQueue, type QueuedLabel, type SubmitResult } from './labelQueue';
+import { LabelQueue, type QueuedLabel, type RefusedLabel, type SubmitResult } from './labelQueue';
 import type {
   BackendPreference,
   ExtensionStatus,
@@ -33,6 +33,7 @@ import {
   labelsItem,
   pairingItem,
   queueStore,
+  refusedLabelsItem,
   syncItem,
   togglesItem,
   type LocalLabel,
@@ -67,6 +68,8 @@ async function latestModel(client: BackendClient) {
 const plural = (n: number, one: string): string => `${n} ${n === 1 ? one : `${one}s`}`;
 
 const LABEL_PAGE_SIZE = 1000;
+/** Refused labels kept for the user to see. */
+const REFUSED_KEPT = 50;
 const LABEL_PAGES = 20;
 
 /** Labels are sent this long after the last one, so a burst of labels goes in one request. */
@@ -85,7 +88,31 @@ export class KeepersService {
 
   constructor(wasmPaths: string) {
     this.scorer = new Scorer({ wasmPaths });
-    this.queue = new LabelQueue(queueStore, (labels) => this.submitToBackend(labels));
+    this.queue = new LabelQueue(queueStore, (labels) => this.submitToBackend(labels), { onRefused: (refused) => this.noteRefused(refused) });
+  }
+
+  /** Serialises every read-modify-write of chrome.storage items here (labels, current batch, sync record). */
+  private storageLock: Promise<unknown> = Promise.resolve();
+
+  private withStorage<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.storageLock.then(fn, fn);
+    this.storageLock = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Labels the backend refused: kept (the last REFUSED_KEPT) for the options page, and said in the sync status. */
+  private async noteRefused(refused: RefusedLabel[]): Promise<void> {
+    await this.withStorage(async () => {
+      const kept = [...(await refusedLabelsItem.getValue()), ...refused].slice(-REFUSED_KEPT);
+      await refusedLabelsItem.setValue(kept);
+      const sync = await syncItem.getValue();
+      const first = refused[0]!;
+      await syncItem.setValue({
+        ...sync,
+        lastError: `${plural(refused.length, 'label')} refused by the backend and not saved there (release ${first.label.releaseId}: ${first.reason}); the other labels were sent.`,
+      });
+    });
+    console.warn('[keepers] labels refused by the backend:', refused);
   }
 
   private async ready(): Promise<Scorer> {
@@ -251,14 +278,19 @@ export class KeepersService {
       record: release,
     };
     const queued = await this.queue.enqueue(label);
-    const labels = await labelsItem.getValue();
-    labels[String(data.releaseId)] = { keeper: data.keeper, labelledAt: label.labelledAt, release };
-    await labelsItem.setValue(labels);
-    if (batch && batchItem) {
-      batchItem.label = { keeper: data.keeper, clientId: label.clientId };
-      await currentBatchItem.setValue(batch);
-    }
-    if (batch && batchItem && batch.items.every((i) => i.label)) {
+    const finished = await this.withStorage(async () => {
+      const labels = await labelsItem.getValue();
+      labels[String(data.releaseId)] = { keeper: data.keeper, labelledAt: label.labelledAt, release };
+      await labelsItem.setValue(labels);
+      // Re-read: another label of the same batch may have been stored meanwhile.
+      const current = await currentBatchItem.getValue();
+      const item = current && current.batchId === data.batchId ? current.items.find((i) => i.releaseId === data.releaseId) : undefined;
+      if (!current || !item) return false;
+      item.label = { keeper: data.keeper, clientId: label.clientId };
+      await currentBatchItem.setValue(current);
+      return current.items.every((i) => i.label);
+    });
+    if (finished) {
       // A finished batch: the backend updates the model now; pull the new version at once.
       void this.syncNow();
     } else {
@@ -271,19 +303,21 @@ export class KeepersService {
     const queued = await this.queue.list();
     const label = queued.find((l) => l.clientId === clientId);
     const removed = await this.queue.remove(clientId);
-    const batch = await currentBatchItem.getValue();
-    const batchItem = batch?.items.find((i) => i.label?.clientId === clientId);
-    const releaseId = label?.releaseId ?? batchItem?.releaseId;
-    if (removed && releaseId !== undefined) {
-      const labels = await labelsItem.getValue();
-      delete labels[String(releaseId)];
-      await labelsItem.setValue(labels);
-    }
-    if (batch && batchItem) {
-      // Already synced labels stay on the backend; labelling again sends a new label that replaces it.
-      batchItem.label = null;
-      await currentBatchItem.setValue(batch);
-    }
+    await this.withStorage(async () => {
+      const batch = await currentBatchItem.getValue();
+      const batchItem = batch?.items.find((i) => i.label?.clientId === clientId);
+      const releaseId = label?.releaseId ?? batchItem?.releaseId;
+      if (removed && releaseId !== undefined) {
+        const labels = await labelsItem.getValue();
+        delete labels[String(releaseId)];
+        await labelsItem.setValue(labels);
+      }
+      if (batch && batchItem) {
+        // Already synced labels stay on the backend; labelling again sends a new label that replaces it.
+        batchItem.label = null;
+        await currentBatchItem.setValue(batch);
+      }
+    });
     return { removed, queued: await this.queue.size() };
   }
 
@@ -352,8 +386,10 @@ export class KeepersService {
         }),
       ),
     };
-    await currentBatchItem.setValue(batch);
-    await syncItem.setValue({ ...(await syncItem.getValue()), batchNumber: selected.batchNumber });
+    await this.withStorage(async () => {
+      await currentBatchItem.setValue(batch);
+      await syncItem.setValue({ ...(await syncItem.getValue()), batchNumber: selected.batchNumber });
+    });
     return batch;
   }
 
@@ -371,19 +407,26 @@ export class KeepersService {
     } catch (err) {
       throw new Error(`Pairing failed: ${describeBackendError(err)}`);
     }
-    await backendUrlItem.setValue(backendUrl);
-    await pairingItem.setValue({ backendUrl, token: result.token, deviceId: result.deviceId, deviceName });
-    await syncItem.setValue(EMPTY_SYNC);
-    await currentBatchItem.setValue(null);
+    await this.withStorage(async () => {
+      await backendUrlItem.setValue(backendUrl);
+      await pairingItem.setValue({ backendUrl, token: result.token, deviceId: result.deviceId, deviceName });
+      await syncItem.setValue(EMPTY_SYNC);
+      await currentBatchItem.setValue(null);
+    });
     this.upserted.clear();
+    // A sync of the previous pairing may still be running: it will not write its cursor over this one
+    // (syncOnce checks the token); wait for it, then sync with the new backend.
+    await this.syncing?.catch(() => undefined);
     await this.syncNow();
     return { deviceId: result.deviceId };
   }
 
   async forgetDevice(): Promise<{ ok: true }> {
-    await pairingItem.setValue(null);
-    await syncItem.setValue(EMPTY_SYNC);
-    await currentBatchItem.setValue(null);
+    await this.withStorage(async () => {
+      await pairingItem.setValue(null);
+      await syncItem.setValue(EMPTY_SYNC);
+      await currentBatchItem.setValue(null);
+    });
     await clearCachedArtifacts();
     this.upserted.clear();
     this.scorer.setPolicy(null);
@@ -392,9 +435,8 @@ export class KeepersService {
   }
 
   private async noteSyncError(err: unknown): Promise<void> {
-    const sync = await syncItem.getValue();
     const message = describeBackendError(err);
-    await syncItem.setValue({ ...sync, lastError: message });
+    await this.withStorage(async () => syncItem.setValue({ ...(await syncItem.getValue()), lastError: message }));
     if (isUnauthorized(err)) console.warn('[keepers] backend refused the device token:', message);
   }
 
@@ -430,7 +472,15 @@ export class KeepersService {
       console.warn('[keepers] sync failed:', sync.lastError);
     }
     sync.lastSyncAt = new Date().toISOString();
-    await syncItem.setValue(sync);
+    await this.withStorage(async () => {
+      // Paired again (or forgotten) while this sync ran: its cursor and versions belong to the old
+      // backend and must not be written over the new pairing's.
+      if ((await pairingItem.getValue())?.token !== conn.pairing.token) return;
+      const now = await syncItem.getValue();
+      // A refusal noted during the flush is kept unless the sync failed for another reason.
+      const lastError = sync.lastError ?? (now.lastError?.includes('refused by the backend') ? now.lastError : null);
+      await syncItem.setValue({ ...now, ...sync, lastError });
+    });
     return this.syncState();
   }
 
@@ -477,7 +527,7 @@ export class KeepersService {
 
   private async notePolicy(policy: string): Promise<void> {
     this.scorer.setPolicy(policy);
-    await syncItem.setValue({ ...(await syncItem.getValue()), policy });
+    await this.withStorage(async () => syncItem.setValue({ ...(await syncItem.getValue()), policy }));
   }
 
   /** Labels from other devices since the cursor, a page at a time (at most LABEL_PAGES pages per sync). */
@@ -485,15 +535,18 @@ export class KeepersService {
     for (let page = 0; page < LABEL_PAGES; page++) {
       const res = await client.labels.since.query({ cursor: sync.cursor, limit: LABEL_PAGE_SIZE });
       if (res.labels.length > 0) {
-        const labels = await labelsItem.getValue();
-        for (const l of res.labels as { releaseId: number; keeper: boolean; labelledAt: string }[]) {
-          const key = String(l.releaseId);
-          const mine: LocalLabel | undefined = labels[key];
-          if (!mine || mine.labelledAt <= l.labelledAt) {
-            labels[key] = { keeper: l.keeper, labelledAt: l.labelledAt, release: mine?.release ?? this.recent.get(`r:${l.releaseId}`) ?? null };
+        await this.withStorage(async () => {
+          const labels = await labelsItem.getValue();
+          for (const l of res.labels as { releaseId: number; keeper: boolean; labelledAt: string }[]) {
+            const key = String(l.releaseId);
+            const mine: LocalLabel | undefined = labels[key];
+            // Compared as instants: the backend stores UTC, this device may hold another offset.
+            if (!mine || Date.parse(mine.labelledAt) <= Date.parse(l.labelledAt)) {
+              labels[key] = { keeper: l.keeper, labelledAt: l.labelledAt, release: mine?.release ?? this.recent.get(`r:${l.releaseId}`) ?? null };
+            }
           }
-        }
-        await labelsItem.setValue(labels);
+          await labelsItem.setValue(labels);
+        });
       }
       sync.cursor = res.cursor;
       if (res.labels.length < LABEL_PAGE_SIZE) break;

@@ -2,7 +2,7 @@
 // of the browser). Only the background writes these, except the options page through messages.
 import { storage } from '@wxt-dev/storage';
 import type { Release } from '../../shared/schemas';
-import type { QueuedLabel, QueueStore } from './labelQueue';
+import type { QueuedLabel, QueueStore, RefusedLabel } from './labelQueue';
 import type { BackendPreference, PopupBatch } from './messaging';
 import { DEFAULT_BACKEND_URL } from './backendClient';
 
@@ -36,6 +36,8 @@ export const EMPTY_SYNC: SyncRecord = { cursor: 0, lastSyncAt: null, lastError: 
 export const backendUrlItem = storage.defineItem<string>('local:backendUrl', { fallback: DEFAULT_BACKEND_URL });
 export const pairingItem = storage.defineItem<Pairing | null>('local:pairing', { fallback: null });
 export const queueItem = storage.defineItem<QueuedLabel[]>('local:labelQueue', { fallback: [] });
+/** Labels the backend refused for good (they left the queue so the rest could be sent), newest last. */
+export const refusedLabelsItem = storage.defineItem<RefusedLabel[]>('local:refusedLabels', { fallback: [] });
 /** This device's view of every label (its own and those pulled from the backend), keyed by release id. */
 export const labelsItem = storage.defineItem<Record<string, LocalLabel>>('local:labels', { fallback: {} });
 export const syncItem = storage.defineItem<SyncRecord>('local:sync', { fallback: EMPTY_SYNC });

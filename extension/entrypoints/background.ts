@@ -4,7 +4,8 @@
 // worker the weights (~91 KB) come back from IndexedDB on the next message. One context means no extra
 // message hop, and the same code runs in Firefox, which has no offscreen documents.
 import { browser } from 'wxt/browser';
-import { onMessage } from '../core/messaging';
+import { onMessage as onAnyMessage } from '../core/messaging';
+import { senderRefusal } from '../core/senders';
 import { KeepersService } from '../core/service';
 
 const SYNC_ALARM = 'keepers-sync';
@@ -12,6 +13,17 @@ const SYNC_PERIOD_MINUTES = 1;
 
 export default defineBackground(() => {
   const service = new KeepersService(browser.runtime.getURL('/tfjs/' as '/'));
+  const extension = { id: browser.runtime.id, origin: new URL(browser.runtime.getURL('/' as '/')).origin };
+  // Every message is checked against its sender first (core/senders.ts).
+  const onMessage: typeof onAnyMessage = (type, handler) =>
+    onAnyMessage(type, (message) => {
+      const refusal = senderRefusal(String(type), message.sender, extension);
+      if (refusal) {
+        console.warn(`[keepers] ${refusal}`);
+        throw new Error(refusal);
+      }
+      return handler(message);
+    });
 
   onMessage('scoreRecords', ({ data }) => service.scoreRecords(data.records));
   onMessage('explainRecord', ({ data }) => service.explainRecord(data));

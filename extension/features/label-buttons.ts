@@ -40,6 +40,11 @@ function decorate(badge: KeepersBadge, ctx: FeatureContext): void {
       (event) => {
         event.preventDefault();
         event.stopPropagation();
+        // A script on the page can click too (button.click(), dispatchEvent): only the user labels.
+        if (!ctx.isTrustedEvent(event)) {
+          ctx.report('label-buttons', new Error('ignored a click that did not come from the user (event.isTrusted is false)'));
+          return;
+        }
         const previous = badge.keeperLabel;
         showLabel(ctx, releaseId, keeper);
         ctx.api.submitLabel(releaseId, keeper, badge.record).catch((error: unknown) => {

@@ -25,6 +25,12 @@ export interface RunnerOptions {
   /** How often the URL is compared, to notice the page's own history.pushState navigation. */
   navigationPollMs?: number;
   report?: (featureId: string, error: unknown) => void;
+  /**
+   * Whether a click came from the user (default: `event.isTrusted`). A script on the page can call
+   * `button.click()` or dispatch events, which are never trusted: those must not label anything.
+   * Unit tests in jsdom (which cannot make trusted events) replace it.
+   */
+  isTrustedEvent?: (event: Event) => boolean;
 }
 
 function isOurNode(node: Node): boolean {
@@ -52,6 +58,7 @@ export class KeepersRunner {
   private readonly maxWaitMs: number;
   private pendingSince = 0;
   private readonly report: (featureId: string, error: unknown) => void;
+  private readonly isTrustedEvent: (event: Event) => boolean;
   /** Records (keys) already handled per row / heading element: rows are never badged twice. */
   private processed = new WeakMap<Element, Set<RecordKey>>();
   /** Scores of the current URL: later rows are scored in a new batch, earlier ones are not re-sent. */
@@ -71,6 +78,7 @@ export class KeepersRunner {
     this.debounceMs = options.debounceMs ?? 250;
     this.maxWaitMs = options.maxWaitMs ?? 1000;
     this.report = options.report ?? ((featureId, error) => console.debug(`[keepers] ${featureId} failed`, error));
+    this.isTrustedEvent = options.isTrustedEvent ?? ((event) => event.isTrusted);
     this.url = this.location();
 
     const win = this.doc.defaultView;
@@ -231,7 +239,7 @@ export class KeepersRunner {
   }
 
   private applyFeatures(features: ContentFeature[], scored: ScoredTarget[]): void {
-    const ctx: FeatureContext = { doc: this.doc, signal: this.signal, api: this.api, badges: this.badges, report: this.report };
+    const ctx: FeatureContext = { doc: this.doc, signal: this.signal, api: this.api, badges: this.badges, report: this.report, isTrustedEvent: this.isTrustedEvent };
     const created: KeepersBadge[] = [];
     // Each feature is isolated: one that throws leaves the page and the other features working.
     for (const feature of features) {

@@ -20,6 +20,8 @@ export interface FeatureContext {
   badges: BadgeRegistry;
   /** Reports a failure without letting it reach the page. */
   report(featureId: string, error: unknown): void;
+  /** Whether an event came from the user (`event.isTrusted`), not from a script on the page. */
+  isTrustedEvent(event: Event): boolean;
 }
 
 export interface ScoredTarget {

@@ -75,7 +75,7 @@ async function settle(runner: KeepersRunner): Promise<void> {
   }
 }
 
-async function open(name: FixtureName, api: KeepersApi, features?: readonly ContentFeature[]) {
+async function open(name: FixtureName, api: KeepersApi, features?: readonly ContentFeature[], trustedClicks = true) {
   const dom = loadFixture(name);
   const doc = dom.window.document;
   const reports: Array<[string, unknown]> = [];
@@ -84,6 +84,8 @@ async function open(name: FixtureName, api: KeepersApi, features?: readonly Cont
   const runner = startKeepers({
     doc, api, signal: controller.signal, features, debounceMs: 5, navigationPollMs: 10,
     report: (id, error) => reports.push([id, error]),
+    // jsdom cannot make trusted events: these tests click as the user would (see the isTrusted test).
+    ...(trustedClicks ? { isTrustedEvent: () => true } : {}),
   });
   await settle(runner);
   return { dom, doc, runner, reports, controller };
@@ -444,6 +446,19 @@ describe('label buttons', () => {
     api.answerLabels();
     await new Promise((r) => setTimeout(r, 0));
     expect(badges[0]!.dataset.keepersLabel).toBe('keeper');
+  });
+
+  it('a script on the page cannot label: clicks that are not trusted (button.click(), dispatchEvent) are ignored', async () => {
+    const api = new RecordingApi(ruleScore);
+    // The runner's own check (event.isTrusted), as in the extension: jsdom's clicks are untrusted, like a page script's.
+    const { doc, reports } = await open('label.html', api, undefined, false);
+    const badge = doc.querySelector<HTMLElement>('[data-keepers-badge][data-release-id="1000020"]')!;
+    const button = badge.shadowRoot!.querySelector<HTMLButtonElement>('[data-keeper="true"]')!;
+    button.click();
+    button.dispatchEvent(new doc.defaultView!.MouseEvent('click', { bubbles: true, composed: true }));
+    expect(api.labels).toEqual([]);
+    expect(badge.dataset.keepersLabel).toBeUndefined();
+    expect(reports.some(([id, e]) => id === 'label-buttons' && String(e).includes('isTrusted'))).toBe(true);
   });
 
   it('shows the previous state again when the label could not be queued', async () => {
