@@ -13,7 +13,7 @@ const SYNC_PERIOD_MINUTES = 1;
 
 export default defineBackground(() => {
   const service = new KeepersService(browser.runtime.getURL('/tfjs/' as '/'));
-  const extension = { id: browser.runtime.id, origin: new URL(browser.runtime.getURL('/' as '/')).origin };
+  const extension = { id: browser.runtime.id, origin: new URL(browser.runtime.getURL('/')).origin };
   // Every message is checked against its sender first (core/senders.ts).
   const onMessage: typeof onAnyMessage = (type, handler) =>
     onAnyMessage(type, (message) => {
