@@ -25,13 +25,13 @@ import { clearCachedArtifacts, readCachedArtifacts, writeCachedArtifacts } from 
 import { assignByPosterior, assignStrategies, assignUnlearned, pageBatchSize, pageReleases, releaseFromPageRecord, type PageEntry, type PosteriorPage } from './records';
 import { recordKey, type RecordKey } from './recordKey';
 import { Scorer } from './scorer';
+import { pairingItem } from './secrets';
 import {
   backendPreferenceItem,
   backendUrlItem,
   currentBatchItem,
   EMPTY_SYNC,
   labelsItem,
-  pairingItem,
   queueStore,
   refusedLabelsItem,
   syncItem,

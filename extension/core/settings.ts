@@ -34,7 +34,7 @@ export interface LocalLabel {
 export const EMPTY_SYNC: SyncRecord = { cursor: 0, lastSyncAt: null, lastError: null, remoteModelVersion: null, batchNumber: 0, policy: null };
 
 export const backendUrlItem = storage.defineItem<string>('local:backendUrl', { fallback: DEFAULT_BACKEND_URL });
-export const pairingItem = storage.defineItem<Pairing | null>('local:pairing', { fallback: null });
+/** The pairing (with its token) is not here but in the extension's IndexedDB: core/secrets.ts. */
 export const queueItem = storage.defineItem<QueuedLabel[]>('local:labelQueue', { fallback: [] });
 /** Labels the backend refused for good (they left the queue so the rest could be sent), newest last. */
 export const refusedLabelsItem = storage.defineItem<RefusedLabel[]>('local:refusedLabels', { fallback: [] });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { PageRecord, RecordScore } from '../../extension/core/messaging';
 import { FIXTURE_DIR, FIXTURE_PAGES, type FixtureName } from '../fixtures/discogs-pages/pages';
 import { dataPath, hasData } from '../helpers/data';
-import { hasChromium, launchWithExtension, message, openExtensionPage, screenshotPath, startBackend, type Backend, type ExtensionBrowser } from './helpers';
+import { hasChromium, launchWithExtension, message, openExtensionPage, pairingToken, screenshotPath, startBackend, type Backend, type ExtensionBrowser } from './helpers';
 import { poolLines } from './pool';
 
 const MARKETPLACE = FIXTURE_PAGES['marketplace-list.html'];
@@ -393,10 +393,8 @@ describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
     await options.screenshot({ path: screenshotPath('options-policy.png'), fullPage: true });
 
     const backendPolicy = async () => {
-      const { pairing } = (await extPage.evaluate(() =>
-        (globalThis as unknown as { chrome: { storage: { local: { get(k: string): Promise<Record<string, unknown>> } } } }).chrome.storage.local.get('pairing'),
-      )) as { pairing: { token: string } };
-      const res = await fetch(`${backend.url}/trpc/bandit.policy`, { headers: { Authorization: `Bearer ${pairing.token}` } });
+      const token = await pairingToken(extPage);
+      const res = await fetch(`${backend.url}/trpc/bandit.policy`, { headers: { Authorization: `Bearer ${token}` } });
       return ((await res.json()) as { result: { data: { policy: string } } }).result.data.policy;
     };
     await options.locator('input[name="policy"][value="seed"]').check();
@@ -466,11 +464,12 @@ describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
     expect(online.queued).toBe(0);
     await message(extPage, 'syncNow'); // a second sync sends nothing again
 
-    const { pairing } = (await extPage.evaluate(() =>
-      (globalThis as unknown as { chrome: { storage: { local: { get(k: string): Promise<Record<string, unknown>> } } } }).chrome.storage.local.get('pairing'),
-    )) as { pairing: { token: string } };
+    const token = await pairingToken(extPage);
+    // Not in chrome.storage.local, which content scripts can read.
+    const local = await extPage.evaluate(() => (globalThis as unknown as { chrome: { storage: { local: { get(k: null): Promise<Record<string, unknown>> } } } }).chrome.storage.local.get(null));
+    expect(JSON.stringify(local)).not.toContain(token);
     const res = await fetch(`${backend.url}/trpc/labels.since?input=${encodeURIComponent(JSON.stringify({ cursor: 0 }))}`, {
-      headers: { Authorization: `Bearer ${pairing.token}` },
+      headers: { Authorization: `Bearer ${token}` },
     });
     const labels = ((await res.json()) as { result: { data: { labels: { releaseId: number; keeper: boolean }[] } } }).result.data.labels;
     for (const id of ids) expect(labels.filter((l) => l.releaseId === id)).toEqual([expect.objectContaining({ releaseId: id, keeper: true })]);

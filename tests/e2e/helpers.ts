@@ -101,6 +101,28 @@ export async function message<K extends keyof ProtocolMap>(page: Page, type: K, 
   return reply.res as Result<K>;
 }
 
+/**
+ * The device token, read the way only the extension's own pages can: from the extension origin's
+ * IndexedDB (extension/core/secrets.ts). It is not in chrome.storage.local, which content scripts read.
+ */
+export async function pairingToken(extPage: Page): Promise<string> {
+  const token = await extPage.evaluate(
+    () =>
+      new Promise<string | null>((resolve, reject) => {
+        const req = indexedDB.open('keepers-secrets', 1);
+        req.onupgradeneeded = () => req.result.createObjectStore('secrets');
+        req.onerror = () => reject(req.error);
+        req.onsuccess = () => {
+          const get = req.result.transaction('secrets', 'readonly').objectStore('secrets').get('pairing');
+          get.onsuccess = () => resolve((get.result as { token?: string } | undefined)?.token ?? null);
+          get.onerror = () => reject(get.error);
+        };
+      }),
+  );
+  if (!token) throw new Error('The extension is not paired (no token in its IndexedDB).');
+  return token;
+}
+
 export interface Backend {
   url: string;
   dbFile: string;
