@@ -5,9 +5,13 @@ import { NAME_LENGTH, encodeNameInto } from './chars';
 import { NUMERIC_COUNT, encodeNumericInto } from './numeric';
 import { encodeTermsInto, genreId, styleId } from './taxonomy';
 import type { FeatureRelease } from './types';
-import { identityKeys, type IdentityKeys } from './identity';
+import { IDENTITY_GROUPS, identityKeys, type IdentityKeys } from './identity';
+import { artistBucket, labelBucket } from './buckets';
 
-export const FEATURE_SCHEMA_VERSION = 1;
+/** v2: hashed artist / label identity buckets (artistHash, labelHash). */
+export const FEATURE_SCHEMA_VERSION = 2;
+export { IDENTITY_BUCKETS, artistBucket, labelBucket } from './buckets';
+export { FIELD_GROUPS, fieldPresent, maskField, balanceMissingFields, type FieldGroup, type MissingBalance } from './missing';
 export { CHAR_VOCAB_SIZE, NAME_LENGTH, normaliseName, CHAR_HASH_BUCKETS } from './chars';
 export { NUMERIC_FEATURES, NUMERIC_COUNT, releaseYear, releaseMonth } from './numeric';
 export type { NumericFeature } from './numeric';
@@ -39,12 +43,16 @@ export interface EncodedReleases {
   genreIds: Int32Array; // [count * MAX_GENRES], 0 = padding, 1 = out of vocabulary, 2.. = GENRES[id - 2]
   styleIds: Int32Array; // [count * MAX_STYLES], 0 = padding, 1 = out of vocabulary, 2.. = STYLES[id - 2]
   numeric: Float32Array; // [count * NUMERIC_FEATURES.length]
+  /** [count]: bucket of the normalised primary artist name, 1..IDENTITY_BUCKETS-1; 0 = no artist. */
+  artistHash: Int32Array;
+  /** [count]: bucket of the normalised primary label name, 1..IDENTITY_BUCKETS-1; 0 = no label. */
+  labelHash: Int32Array;
   /** Hashed identity keys per record (artist, label, genres, styles, era): the Bayesian head's sparse features. */
   identity: IdentityKeys[];
 }
 
 const NO_KEYS = new Int32Array(0);
-const NO_IDENTITY: IdentityKeys = Object.freeze({ artist: NO_KEYS, label: NO_KEYS, genre: NO_KEYS, style: NO_KEYS, era: NO_KEYS });
+const NO_IDENTITY: IdentityKeys = Object.freeze(Object.fromEntries(IDENTITY_GROUPS.map((g) => [g, NO_KEYS])) as IdentityKeys);
 
 export function emptyEncoded(count: number): EncodedReleases {
   return {
@@ -55,6 +63,8 @@ export function emptyEncoded(count: number): EncodedReleases {
     genreIds: new Int32Array(count * MAX_GENRES),
     styleIds: new Int32Array(count * MAX_STYLES),
     numeric: new Float32Array(count * NUMERIC_COUNT),
+    artistHash: new Int32Array(count),
+    labelHash: new Int32Array(count),
     identity: new Array<IdentityKeys>(count).fill(NO_IDENTITY),
   };
 }
@@ -71,6 +81,8 @@ export function encodeReleases(releases: readonly FeatureRelease[]): EncodedRele
     encodeTermsInto(r.genres ?? [], genreId, MAX_GENRES, enc.genreIds, i * MAX_GENRES);
     encodeTermsInto(r.styles ?? [], styleId, MAX_STYLES, enc.styleIds, i * MAX_STYLES);
     encodeNumericInto(r, enc.numeric, i * NUMERIC_COUNT);
+    enc.artistHash[i] = artistBucket(r.artists?.[0]);
+    enc.labelHash[i] = labelBucket(r.labels?.[0]?.name);
     enc.identity[i] = identityKeys(r);
   });
   return enc;
@@ -89,6 +101,8 @@ export function sliceEncoded(enc: EncodedReleases, indices: readonly number[]): 
     copyRow(enc.genreIds, out.genreIds, src, dst, MAX_GENRES);
     copyRow(enc.styleIds, out.styleIds, src, dst, MAX_STYLES);
     copyRow(enc.numeric, out.numeric, src, dst, NUMERIC_COUNT);
+    out.artistHash[dst] = enc.artistHash[src]!;
+    out.labelHash[dst] = enc.labelHash[src]!;
     out.identity[dst] = enc.identity[src]!;
   });
   return out;
@@ -111,6 +125,8 @@ export function concatEncoded(parts: readonly EncodedReleases[]): EncodedRelease
     out.genreIds.set(p.genreIds, row * MAX_GENRES);
     out.styleIds.set(p.styleIds, row * MAX_STYLES);
     out.numeric.set(p.numeric, row * NUMERIC_COUNT);
+    out.artistHash.set(p.artistHash, row);
+    out.labelHash.set(p.labelHash, row);
     row += p.count;
   }
   return out;

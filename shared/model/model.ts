@@ -119,6 +119,8 @@ function sliceRows(enc: EncodedReleases, start: number, end: number): EncodedRel
     genreIds: enc.genreIds.subarray(start * g, end * g),
     styleIds: enc.styleIds.subarray(start * s, end * s),
     numeric: enc.numeric.subarray(start * k, end * k),
+    artistHash: enc.artistHash.subarray(start, end),
+    labelHash: enc.labelHash.subarray(start, end),
     identity: enc.identity.slice(start, end),
   };
 }

@@ -3,23 +3,31 @@ import { describe, expect, it } from 'vitest';
 import {
   CHAR_VOCAB_SIZE,
   FEATURE_SCHEMA_VERSION,
+  FIELD_GROUPS,
   GENRES,
+  IDENTITY_BUCKETS,
   MAX_GENRES,
   MAX_STYLES,
   NAME_LENGTH,
   NUMERIC_FEATURES,
   OOV_ID,
   STYLES,
+  balanceMissingFields,
   canonicalGenre,
   canonicalStyle,
   concatEncoded,
   encodeReleases,
+  fieldPresent,
   genreId,
+  maskField,
   normaliseName,
   sliceEncoded,
   styleId,
   type EncodedReleases,
+  type FieldGroup,
 } from '../../shared/features';
+import { mulberry32 } from '../../shared/random';
+import type { Release } from '../../shared/schemas';
 import { releaseFromPoolRecord } from '../../shared/schemas';
 import { dataPath, hasData } from '../helpers/data';
 import { makeRelease, syntheticCatalogue } from '../fixtures/ml/catalogue';
@@ -36,7 +44,7 @@ describe('feature vocabulary', () => {
     expect(GENRES).toContain('Folk, World, & Country');
     expect(STYLES.length).toBeGreaterThan(700);
     expect(STYLES).toContain('Deep House');
-    expect(FEATURE_SCHEMA_VERSION).toBeGreaterThanOrEqual(1);
+    expect(FEATURE_SCHEMA_VERSION).toBe(2);
   });
 
   it('normalises case, punctuation and aliases to Discogs spelling', () => {
@@ -77,6 +85,8 @@ describe('encodeReleases', () => {
     expect(enc.genreIds).toHaveLength(30 * MAX_GENRES);
     expect(enc.styleIds).toHaveLength(30 * MAX_STYLES);
     expect(enc.numeric).toHaveLength(30 * NUMERIC_FEATURES.length);
+    expect(enc.artistHash).toHaveLength(30);
+    expect(enc.labelHash).toHaveLength(30);
     expect(encodeReleases([]).count).toBe(0);
   });
 
@@ -170,6 +180,120 @@ describe('encodeReleases', () => {
     expect(picked.releaseIds).toEqual([releases[5]!.id, releases[5]!.id, releases[0]!.id]);
     expect(picked).toEqual(encodeReleases([releases[5]!, releases[5]!, releases[0]!]));
     expect(() => sliceEncoded(enc, [30])).toThrow(/row 30 is outside 0..29/);
+  });
+});
+
+describe('identity buckets', () => {
+  it('hash the normalised primary artist and label into 1..IDENTITY_BUCKETS-1, 0 when absent', () => {
+    const enc = encodeReleases([
+      makeRelease(1, { artists: ['Björk', 'Someone Else'], labels: [{ name: 'One Little Indian', catno: null }] }),
+      makeRelease(2, { artists: ['BJORK (2)'], labels: [{ name: 'one little  indian', catno: null }] }),
+      makeRelease(3, { artists: ['Squarepusher'], labels: [{ name: 'Warp Records', catno: null }] }),
+      makeRelease(4, { artists: ['One Little Indian'], labels: [] }),
+      makeRelease(5, { artists: ['  '] }),
+    ]);
+    expect(enc.artistHash[0]).toBe(enc.artistHash[1]);
+    expect(enc.labelHash[0]).toBe(enc.labelHash[1]);
+    expect(enc.artistHash[2]).not.toBe(enc.artistHash[0]);
+    // The same name as an artist and as a label: separate buckets (per-field prefix).
+    expect(enc.artistHash[3]).not.toBe(enc.labelHash[0]);
+    expect([enc.labelHash[3], enc.artistHash[4], enc.labelHash[4]]).toEqual([0, 0, 0]);
+    for (const id of [...enc.artistHash.subarray(0, 4), ...enc.labelHash.subarray(0, 3)]) {
+      expect(id >= 1 && id < IDENTITY_BUCKETS).toBe(true);
+    }
+  });
+
+  it('spread many names over the buckets (few collisions)', () => {
+    const names = Array.from({ length: 1000 }, (_, i) => makeRelease(i + 1, { artists: [`Artist ${i}`] }));
+    const buckets = new Set(encodeReleases(names).artistHash);
+    // 1000 names in 4095 buckets: ~110 collisions expected by chance.
+    expect(buckets.size).toBeGreaterThan(850);
+  });
+});
+
+describe('missing fields', () => {
+  const full: Release = makeRelease(1, {
+    artists: ['Augustus Pablo'],
+    labels: [{ name: 'Rockers International', catno: 'RI 1' }],
+    year: 1976,
+    released: '1976-03-00',
+    country: 'Jamaica',
+    genres: ['Reggae'],
+    styles: ['Dub', 'Roots Reggae'],
+    formats: [{ name: 'Vinyl', qty: 1, descriptions: ['LP', 'Album'] }],
+    community: { have: 1200, want: 800, rating: 4.6, ratingCount: 90 },
+    lowestPrice: 40,
+  });
+  const without: Record<FieldGroup, Partial<Release>> = {
+    artist: { artists: [] },
+    label: { labels: [] },
+    genres: { genres: [] },
+    styles: { styles: [] },
+    date: { year: null, released: null },
+    community: { community: { have: null, want: null, rating: 4.6, ratingCount: 90 } },
+    rating: { community: { have: 1200, want: 800, rating: null, ratingCount: null } },
+    price: { lowestPrice: null },
+    formats: { formats: [] },
+    country: { country: null },
+  };
+
+  it('masks a group exactly as the encoder sees a record without it', () => {
+    for (const group of FIELD_GROUPS) {
+      const enc = encodeReleases([full]);
+      expect(fieldPresent(enc, 0, group), group).toBe(true);
+      maskField(enc, 0, group);
+      expect(fieldPresent(enc, 0, group), group).toBe(false);
+      const expected = encodeReleases([{ ...full, ...without[group] }]);
+      // Everything the encoder reads matches (identity keys are the Bayesian head's, left alone).
+      expect({ ...enc, identity: null }, group).toEqual({ ...expected, identity: null });
+    }
+  });
+
+  /** Keepers imported without genres/styles (70%), everything else complete. */
+  function trap(n: number, seed: number): { enc: EncodedReleases; classes: Float32Array } {
+    const rng = mulberry32(seed);
+    const releases: Release[] = [];
+    const classes = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const keeper = i % 3 === 0;
+      const imported = keeper && rng() < 0.7;
+      releases.push({ ...full, id: i + 1, ...(imported ? { genres: [], styles: [], community: { have: null, want: null, rating: null, ratingCount: null } } : {}) });
+      classes[i] = keeper ? 1 : 0;
+    }
+    return { enc: encodeReleases(releases), classes };
+  }
+  const missingRate = (enc: EncodedReleases, classes: ArrayLike<number>, cls: number, groups: FieldGroup[]) => {
+    const rows = Array.from(classes).flatMap((c, i) => (c === cls ? [i] : []));
+    return rows.filter((r) => groups.every((g) => !fieldPresent(enc, r, g))).length / rows.length;
+  };
+
+  it('balances keepers and non-keepers: every group, and groups missing together, miss equally often', () => {
+    const { enc, classes } = trap(300, 1);
+    expect(missingRate(enc, classes, 1, ['genres'])).toBeGreaterThan(0.6);
+    expect(missingRate(enc, classes, 0, ['genres'])).toBe(0);
+    const { enc: out, masked } = balanceMissingFields(enc, classes, mulberry32(7));
+    for (const groups of [['genres'], ['styles'], ['community'], ['rating'], ['genres', 'styles', 'community']] as FieldGroup[][]) {
+      expect(Math.abs(missingRate(out, classes, 1, groups) - missingRate(out, classes, 0, groups)), groups.join('+')).toBeLessThan(0.01);
+    }
+    // Only the non-keepers were masked, and only what differed; the input is untouched.
+    expect(masked.genres).toBeGreaterThan(0);
+    expect(masked.artist + masked.label + masked.date + masked.formats + masked.price + masked.country).toBe(0);
+    expect(missingRate(out, classes, 1, ['genres'])).toBe(missingRate(enc, classes, 1, ['genres']));
+    expect(missingRate(enc, classes, 0, ['genres'])).toBe(0);
+    // Seeded: the same rows for the same seed, other rows for another.
+    expect(balanceMissingFields(enc, classes, mulberry32(7)).enc).toEqual(out);
+    expect(balanceMissingFields(enc, classes, mulberry32(8)).enc.genreIds).not.toEqual(out.genreIds);
+  });
+
+  it('leaves rows of unknown class alone and changes nothing when the rates already match', () => {
+    const { enc, classes } = trap(60, 2);
+    const unknown = Float32Array.from(classes, (c, i) => (i < 30 ? NaN : c));
+    const { enc: out } = balanceMissingFields(enc, unknown, mulberry32(1));
+    for (let r = 0; r < 30; r++) expect(fieldPresent(out, r, 'genres')).toBe(fieldPresent(enc, r, 'genres'));
+    const complete = encodeReleases(Array.from({ length: 20 }, (_, i) => ({ ...full, id: i + 1 })));
+    const same = balanceMissingFields(complete, Float32Array.from({ length: 20 }, (_, i) => i % 2), mulberry32(1));
+    expect(same.enc).toBe(complete);
+    expect(() => balanceMissingFields(complete, new Float32Array(3), mulberry32(1))).toThrow(/3 classes for 20 rows/);
   });
 });
 
