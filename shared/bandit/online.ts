@@ -1,12 +1,16 @@
-// The online update after each labelled batch (DESIGN §3.5, §4): `epochs` Adam steps (default 10,
-// lr 1e-4) on the combined loss over the batch's labels plus triplets mined against history.
+// The online update after each labelled batch: `epochs` Adam steps (default 10, lr 1e-4) on the
+// combined loss over the batch's labels plus triplets mined against history.
 // Replay of earlier labels is off by default (the `seed` policy trains on the newest batch only);
-// config.replay = k adds k labelled history records, sampled with the seed, to every step.
-import { encodeReleases } from '../features';
+// config.replay = k adds k labelled history records, sampled with the seed, to every step: their
+// labels enter the BCE and the regulariser like the batch's own.
+// Adam's state is the model's (kept across updates, and in artifacts); the training randomness
+// (dropout masks, probes, missing-field masks) is reseeded from the update's seed, so an update of
+// reloaded weights does not replay the masks of the model's creation seed.
+import { encodeReleases, type EncodedReleases } from '../features';
 import { resolveConfig, type KeepersConfig } from '../model/config';
 import type { KeepersModel } from '../model/model';
-import { mulberry32 } from '../model/random';
-import { trainStep, type Triplet } from '../model/train';
+import { deriveSeed, mulberry32 } from '../random';
+import { trainStep, type TrainBatch, type Triplet } from '../model/train';
 import { generateTriplets, type LabelledRelease } from './triplets';
 
 export interface OnlineUpdateInput {
@@ -20,7 +24,7 @@ export interface OnlineUpdateInput {
 
 export interface OnlineUpdateOptions {
   seed?: number;
-  /** Overrides of the training hyperparameters (epochs, learningRate, lossWeights, tripletMargin, maxTriplets, replay). */
+  /** Overrides of the training hyperparameters (epochs, learningRate, lossWeights, tripletMargin, maxTriplets, replay, classWeightCap, confidencePenalty, balanceMissing). */
   config?: Partial<KeepersConfig>;
   /** History records considered for mining per class (a seeded sample when history is larger). Default 256. */
   miningPool?: number;
@@ -46,12 +50,23 @@ function sample<T>(items: readonly T[], k: number, rng: () => number): T[] {
   return pool.slice(0, k);
 }
 
-export async function onlineUpdate(
-  model: KeepersModel,
-  input: OnlineUpdateInput,
-  opts: OnlineUpdateOptions = {},
-): Promise<OnlineUpdateResult> {
-  const started = performance.now();
+/** What one online update trains on: the step's rows, their labels and triplets, and the prior. */
+export interface PreparedUpdate {
+  config: KeepersConfig;
+  seed: number;
+  batch: TrainBatch;
+  /** Rows of batch.examples that are replayed history labels (the last `replayed` rows). */
+  replayed: number;
+  triplets: number;
+  /** The collector's Laplace-smoothed keeper rate over every label so far (the prior). */
+  probeTarget: number;
+}
+
+/**
+ * The rows of an online update (no training): the batch's labels, the history rows the mined triplets
+ * use (unlabelled: triplets only), then `replay` labelled history records.
+ */
+export function prepareOnlineUpdate(model: KeepersModel, input: OnlineUpdateInput, opts: OnlineUpdateOptions = {}): PreparedUpdate {
   const { batch, history, batchNumber } = input;
   if (!Number.isInteger(batchNumber) || batchNumber < 0) {
     throw new RangeError(`onlineUpdate: batchNumber must be a non-negative integer, got ${String(batchNumber)}`);
@@ -87,21 +102,37 @@ export async function onlineUpdate(
   batch.forEach((l, i) => (labels[i] = l.keeper ? 1 : 0));
   replayRows.forEach((l, i) => (labels[order.length + i] = l.keeper ? 1 : 0));
   const trainTriplets = triplets.map((t) => t.map((r) => remap.get(r)!) as Triplet);
-  const enc = encodeReleases(examples.map((l) => l.release));
+  const enc: EncodedReleases = encodeReleases(examples.map((l) => l.release));
 
   // The prior for records no label speaks for: the Laplace-smoothed keeper rate over every label so far.
   const allKeepers = batch.filter((l) => l.keeper).length + history.filter((l) => l.keeper).length;
   const probeTarget = (allKeepers + 1) / (batch.length + history.length + 2);
+  return { config: c, seed, batch: { examples: enc, labels, triplets: trainTriplets }, replayed: replayRows.length, triplets: triplets.length, probeTarget };
+}
+
+export async function onlineUpdate(
+  model: KeepersModel,
+  input: OnlineUpdateInput,
+  opts: OnlineUpdateOptions = {},
+): Promise<OnlineUpdateResult> {
+  const started = performance.now();
+  const prepared = prepareOnlineUpdate(model, input, opts);
+  const { config: c, batch } = prepared;
+  model.reseedTraining(deriveSeed(prepared.seed, 0x7a11));
   const losses: number[] = [];
-  if (labels.some((y) => !Number.isNaN(y)) || trainTriplets.length > 0) {
+  if (batch.labels.some((y) => !Number.isNaN(y)) || batch.triplets.length > 0) {
     for (let epoch = 0; epoch < c.epochs; epoch++) {
-      const parts = trainStep(
-        model,
-        { examples: enc, labels, triplets: trainTriplets },
-        { learningRate: c.learningRate, lossWeights: c.lossWeights, tripletMargin: c.tripletMargin, probeTarget },
-      );
+      const parts = trainStep(model, batch, {
+        learningRate: c.learningRate,
+        lossWeights: c.lossWeights,
+        tripletMargin: c.tripletMargin,
+        classWeightCap: c.classWeightCap,
+        confidencePenalty: c.confidencePenalty,
+        balanceMissing: c.balanceMissing,
+        probeTarget: prepared.probeTarget,
+      });
       losses.push(parts.loss);
     }
   }
-  return { batchNumber: batchNumber + 1, losses, ms: performance.now() - started, triplets: triplets.length, replayed: replayRows.length };
+  return { batchNumber: input.batchNumber + 1, losses, ms: performance.now() - started, triplets: prepared.triplets, replayed: prepared.replayed };
 }

@@ -1,4 +1,4 @@
-// Triplets for the contrastive part of the loss (DESIGN §4): anchor = a keeper of the newest batch,
+// Triplets for the contrastive part of the loss: anchor = a keeper of the newest batch,
 // positive = another keeper from history, negative = a non-keeper from history. With embeddings,
 // negatives are mined: semi-hard first (farther than the positive but inside the margin), else the
 // hardest (nearer than the positive), else the nearest. Deterministic for a given seed.

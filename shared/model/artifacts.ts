@@ -3,7 +3,7 @@
 // globalThis.crypto.subtle, so the same code verifies weights in Node and in the browser.
 import { FEATURE_SCHEMA_VERSION } from '../features';
 import { resolveConfig, type KeepersConfig } from './config';
-import { KeepersModel } from './model';
+import { KeepersModel, type AdamState } from './model';
 import { TastePosterior, type PosteriorState } from './posterior';
 import { weightSpecs } from './network';
 import { base64ToBytes, bytesToBase64 } from './base64';
@@ -25,6 +25,24 @@ export interface ModelArtifacts {
   metrics?: Record<string, number>;
   /** The Bayesian head of the default learner (its rows; refactorised on load). Covered by sha256. */
   posterior?: PosteriorState;
+  /**
+   * Adam's state after the last training step, so an update from stored artifacts continues the same
+   * optimiser. Optional: artifacts without it load with a fresh optimiser. Only training reads it, so
+   * it carries its own sha256 and a client that only scores may drop the field.
+   */
+  optimizer?: OptimizerArtifacts;
+}
+
+/**
+ * Adam's moments, row-sparse: per weight (weightSpecs order) the rows along its first axis whose
+ * moments are not all zero (an embedding row no record has looked up has none), as int32, and those
+ * rows' first and second moments, as float32, each base64. sha256 covers the JSON of iterations and moments.
+ */
+export interface OptimizerArtifacts {
+  kind: 'adam';
+  iterations: number;
+  moments: { name: string; rowsBase64: string; firstBase64: string; secondBase64: string }[];
+  sha256: string;
 }
 
 export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
@@ -36,7 +54,14 @@ export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string>
 
 export async function saveArtifacts(
   model: KeepersModel,
-  meta: { modelVersion: string; parentVersion?: string | null; metrics?: Record<string, number>; createdAt?: string },
+  meta: {
+    modelVersion: string;
+    parentVersion?: string | null;
+    metrics?: Record<string, number>;
+    createdAt?: string;
+    /** Store Adam's state (default true, when the model has trained). */
+    withOptimizer?: boolean;
+  },
 ): Promise<ModelArtifacts> {
   if (!meta.modelVersion) throw new Error('saveArtifacts: modelVersion is required');
   const specs = weightSpecs(model.config);
@@ -63,7 +88,81 @@ export async function saveArtifacts(
   };
   if (posterior) artifacts.posterior = posterior;
   if (meta.metrics) artifacts.metrics = { ...meta.metrics };
+  const state = meta.withOptimizer === false ? null : model.getOptimizerState();
+  if (state) artifacts.optimizer = await encodeOptimizer(state, specs.map((sp) => ({ name: sp.name, shape: sp.shape })));
   return artifacts;
+}
+
+const asBase64 = (a: Int32Array | Float32Array) => bytesToBase64(new Uint8Array(a.buffer, a.byteOffset, a.byteLength) as Uint8Array<ArrayBuffer>);
+
+async function optimizerSha(iterations: number, moments: OptimizerArtifacts['moments']): Promise<string> {
+  return sha256Hex(new TextEncoder().encode(JSON.stringify({ iterations, moments })) as Uint8Array<ArrayBuffer>);
+}
+
+async function encodeOptimizer(state: AdamState, specs: { name: string; shape: number[] }[]): Promise<OptimizerArtifacts> {
+  const moments = specs.map((spec, i) => {
+    const first = state.first[i]!;
+    const second = state.second[i]!;
+    const rowsTotal = spec.shape[0]!;
+    const width = first.length / rowsTotal;
+    const rows: number[] = [];
+    for (let r = 0; r < rowsTotal; r++) {
+      for (let k = r * width; k < (r + 1) * width; k++) {
+        if (first[k] !== 0 || second[k] !== 0) {
+          rows.push(r);
+          break;
+        }
+      }
+    }
+    const m = new Float32Array(rows.length * width);
+    const v = new Float32Array(rows.length * width);
+    rows.forEach((r, j) => {
+      m.set(first.subarray(r * width, (r + 1) * width), j * width);
+      v.set(second.subarray(r * width, (r + 1) * width), j * width);
+    });
+    return { name: spec.name, rowsBase64: asBase64(Int32Array.from(rows)), firstBase64: asBase64(m), secondBase64: asBase64(v) };
+  });
+  return { kind: 'adam', iterations: state.iterations, moments, sha256: await optimizerSha(state.iterations, moments) };
+}
+
+async function decodeOptimizer(o: OptimizerArtifacts, specs: { name: string; shape: number[] }[], label: string): Promise<AdamState> {
+  const bad = (why: string) => new Error(`${label}: optimizer state ${why}`);
+  if (o === null || typeof o !== 'object' || o.kind !== 'adam' || !Array.isArray(o.moments)) throw bad('is not an Adam state');
+  if (!Number.isInteger(o.iterations) || o.iterations < 0) throw bad(`has iterations ${String(o.iterations)}`);
+  if ((await optimizerSha(o.iterations, o.moments)) !== String(o.sha256).toLowerCase()) {
+    throw bad('does not match its sha256: it is corrupt or was altered');
+  }
+  if (o.moments.length !== specs.length) throw bad(`has moments for ${o.moments.length} weights, the config needs ${specs.length}`);
+  const first: Float32Array[] = [];
+  const second: Float32Array[] = [];
+  specs.forEach((spec, i) => {
+    const entry = o.moments[i]!;
+    if (entry.name !== spec.name) throw bad(`entry ${i} is ${entry.name}, expected ${spec.name}`);
+    const size = spec.shape.reduce((x, y) => x * y, 1);
+    const rowsTotal = spec.shape[0]!;
+    const width = size / rowsTotal;
+    let rows: Int32Array;
+    let m: Float32Array;
+    let v: Float32Array;
+    try {
+      rows = new Int32Array(base64ToBytes(entry.rowsBase64).slice().buffer);
+      m = new Float32Array(base64ToBytes(entry.firstBase64).slice().buffer);
+      v = new Float32Array(base64ToBytes(entry.secondBase64).slice().buffer);
+    } catch {
+      throw bad(`of ${spec.name} is not valid base64 of whole numbers`);
+    }
+    if (m.length !== rows.length * width || v.length !== rows.length * width) throw bad(`of ${spec.name}: ${rows.length} rows but ${m.length} / ${v.length} values`);
+    const fm = new Float32Array(size);
+    const fv = new Float32Array(size);
+    rows.forEach((r, j) => {
+      if (!(r >= 0 && r < rowsTotal)) throw bad(`of ${spec.name} names row ${r}, outside 0..${rowsTotal - 1}`);
+      fm.set(m.subarray(j * width, (j + 1) * width), r * width);
+      fv.set(v.subarray(j * width, (j + 1) * width), r * width);
+    });
+    first.push(fm);
+    second.push(fv);
+  });
+  return { iterations: o.iterations, first, second };
 }
 
 /** Rebuilds a model from artifacts; refuses (readable Error) a wrong format, schema, shape or sha256. */
@@ -118,7 +217,9 @@ export async function loadArtifacts(a: ModelArtifacts, opts: { seed?: number } =
     values.push(floats.slice(offset, offset + size));
     offset += size;
   }
+  const optimizer = a.optimizer ? await decodeOptimizer(a.optimizer, expected, label) : null;
   const model = KeepersModel.fromValues(config, values, opts.seed);
+  if (optimizer) model.setOptimizerState(optimizer);
   if (a.posterior) {
     try {
       model.posterior = TastePosterior.fromState(a.posterior);

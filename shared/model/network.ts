@@ -9,6 +9,7 @@ import { glorotUniform } from './random';
 import {
   CHAR_VOCAB_SIZE,
   GENRE_VOCAB_SIZE,
+  IDENTITY_BUCKETS,
   MAX_GENRES,
   MAX_STYLES,
   NAME_LENGTH,
@@ -24,15 +25,22 @@ export interface WeightSpec {
   init: 'glorot' | 'zeros' | 'small';
 }
 
+/** Width of the encoder's input: names (char-CNN), identity buckets, genres, styles, numeric columns. */
+export function encoderInputSize(c: KeepersConfig): number {
+  return 2 * c.convFilters + 2 * c.identityEmbeddingDim + c.genreEmbeddingDim + c.styleEmbeddingDim + NUMERIC_FEATURES.length;
+}
+
 /** The weights in a fixed order (the order of saved artifacts). */
 export function weightSpecs(c: KeepersConfig): WeightSpec[] {
-  const nameFeatures = 2 * c.convFilters;
-  const encoderInput = nameFeatures + c.genreEmbeddingDim + c.styleEmbeddingDim + NUMERIC_FEATURES.length;
+  const encoderInput = encoderInputSize(c);
   const [h1, h2, h3] = c.hidden;
   return [
     { name: 'charEmbedding', shape: [CHAR_VOCAB_SIZE, c.charEmbeddingDim], init: 'glorot' },
     { name: 'convKernel', shape: [c.convWidth * c.charEmbeddingDim, c.convFilters], init: 'glorot' },
     { name: 'convBias', shape: [c.convFilters], init: 'zeros' },
+    // Zero at the start: a bucket no training row has touched (an unseen name) reads as "no identity".
+    { name: 'artistIdEmbedding', shape: [IDENTITY_BUCKETS, c.identityEmbeddingDim], init: 'zeros' },
+    { name: 'labelIdEmbedding', shape: [IDENTITY_BUCKETS, c.identityEmbeddingDim], init: 'zeros' },
     { name: 'genreEmbedding', shape: [GENRE_VOCAB_SIZE, c.genreEmbeddingDim], init: 'glorot' },
     { name: 'genreAttention', shape: [c.genreEmbeddingDim, 1], init: 'small' },
     { name: 'styleEmbedding', shape: [STYLE_VOCAB_SIZE, c.styleEmbeddingDim], init: 'glorot' },
@@ -83,6 +91,12 @@ export interface InputTensors {
   styleVectors?: tf.Tensor2D;
   styleMask: tf.Tensor2D;
   numeric: tf.Tensor2D; // [n, NUMERIC_FEATURES.length]
+  /** Training: artist / label identity buckets, [n] int32 each. */
+  artistHash?: tf.Tensor1D;
+  labelHash?: tf.Tensor1D;
+  /** Inference: the looked-up identity vectors, [n, identityEmbeddingDim] each. */
+  artistIdVectors?: tf.Tensor2D;
+  labelIdVectors?: tf.Tensor2D;
 }
 
 function windowIds(enc: EncodedReleases, k: number): Int32Array {
@@ -129,6 +143,8 @@ export function toTensors(enc: EncodedReleases, c: KeepersConfig, weights?: Weig
       charWindows: tf.tensor1d(windows, 'int32'),
       genreIds: tf.tensor1d(enc.genreIds, 'int32'),
       styleIds: tf.tensor1d(enc.styleIds, 'int32'),
+      artistHash: tf.tensor1d(enc.artistHash, 'int32'),
+      labelHash: tf.tensor1d(enc.labelHash, 'int32'),
     };
   }
   const table = (name: string) => w(weights, name).dataSync() as Float32Array;
@@ -138,29 +154,49 @@ export function toTensors(enc: EncodedReleases, c: KeepersConfig, weights?: Weig
     charWindowVectors: tf.tensor2d(lookupRows(table('charEmbedding'), dc, windows, false), [windows.length / c.convWidth, c.convWidth * dc]),
     genreVectors: tf.tensor2d(lookupRows(table('genreEmbedding'), c.genreEmbeddingDim, enc.genreIds, true), [n * MAX_GENRES, c.genreEmbeddingDim]),
     styleVectors: tf.tensor2d(lookupRows(table('styleEmbedding'), c.styleEmbeddingDim, enc.styleIds, true), [n * MAX_STYLES, c.styleEmbeddingDim]),
+    artistIdVectors: tf.tensor2d(lookupRows(table('artistIdEmbedding'), c.identityEmbeddingDim, enc.artistHash, true), [n, c.identityEmbeddingDim]),
+    labelIdVectors: tf.tensor2d(lookupRows(table('labelIdEmbedding'), c.identityEmbeddingDim, enc.labelHash, true), [n, c.identityEmbeddingDim]),
   };
 }
 
 export function disposeInputs(t: InputTensors): void {
-  tf.dispose([t.charWindows, t.charWindowVectors, t.genreIds, t.genreVectors, t.genreMask, t.styleIds, t.styleVectors, t.styleMask, t.numeric].filter((x) => x !== undefined) as tf.Tensor[]);
+  tf.dispose(
+    [
+      t.charWindows,
+      t.charWindowVectors,
+      t.genreIds,
+      t.genreVectors,
+      t.genreMask,
+      t.styleIds,
+      t.styleVectors,
+      t.styleMask,
+      t.numeric,
+      t.artistHash,
+      t.labelHash,
+      t.artistIdVectors,
+      t.labelIdVectors,
+    ].filter((x) => x !== undefined) as tf.Tensor[],
+  );
 }
 
 /**
- * table[ids] with a gradient that WASM can compute (training path; inference looks up in toTensors). tfjs' own gather gradient needs
+ * table[ids] with a gradient that WASM can compute (training path; inference looks up in toTensors);
+ * with zeroPadding, id 0 gives a zero row and no gradient. tfjs' own gather gradient needs
  * UnsortedSegmentSum, which WASM lacks; here d table[id] = Σ dy of the rows that looked id up,
  * summed in JS (a one-hot(ids)ᵀ · dy matMul gives the same, but its transpose of an
  * [ids × vocab] matrix costs more than the whole sum).
  */
-export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
+export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor1D, zeroPadding = false): tf.Tensor2D {
   const [vocab, dim] = table.shape;
   const lookup = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => ({
     // The forward lookup in JS as well: WASM's GatherV2 copies element by element.
-    value: tf.tensor2d(lookupRows((args[0] as tf.Tensor).dataSync() as Float32Array, dim, ids.dataSync() as Int32Array, false), [ids.size, dim]),
+    value: tf.tensor2d(lookupRows((args[0] as tf.Tensor).dataSync() as Float32Array, dim, ids.dataSync() as Int32Array, zeroPadding), [ids.size, dim]),
     gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
       const grads = (dy as tf.Tensor).dataSync();
       const idv = ids.dataSync();
       const out = new Float32Array(vocab * dim);
       for (let r = 0; r < idv.length; r++) {
+        if (zeroPadding && idv[r] === 0) continue;
         const o = idv[r]! * dim;
         const g = r * dim;
         for (let k = 0; k < dim; k++) out[o + k]! += grads[g + k]!;
@@ -242,6 +278,11 @@ function attentionPool(
   return tf.matMul(attn.reshape([n, 1, slots]), embedded).reshape([n, dim]) as tf.Tensor2D;
 }
 
+/** Training lookup of identity buckets; bucket 0 (no name) reads as zeros and learns nothing, as in the inference lookup. */
+function identityVectors(table: tf.Variable, ids: tf.Tensor1D): tf.Tensor2D {
+  return embeddingLookup(table as tf.Tensor2D, ids, true);
+}
+
 /** x · kernel + bias (+ ReLU) as one fused kernel: fewer passes over memory, fewer ops. */
 function dense(x: tf.Tensor2D, kernel: tf.Variable, bias: tf.Variable, activation: 'relu' | 'linear'): tf.Tensor2D {
   return tf.fused.matMul({ a: x, b: kernel as tf.Tensor2D, bias, activation }) as tf.Tensor2D;
@@ -255,7 +296,9 @@ export function encode(weights: Weights, c: KeepersConfig, t: InputTensors): tf.
   const label = tf.slice(names, [n, 0], [n, c.convFilters]);
   const genres = attentionPool(w(weights, 'genreEmbedding'), w(weights, 'genreAttention'), t.genreIds, t.genreVectors, t.genreMask, c.genreEmbeddingDim);
   const styles = attentionPool(w(weights, 'styleEmbedding'), w(weights, 'styleAttention'), t.styleIds, t.styleVectors, t.styleMask, c.styleEmbeddingDim);
-  const x = tf.concat([artist, label, genres, styles, t.numeric], 1);
+  const artistId = t.artistIdVectors ?? identityVectors(w(weights, 'artistIdEmbedding'), t.artistHash!);
+  const labelId = t.labelIdVectors ?? identityVectors(w(weights, 'labelIdEmbedding'), t.labelHash!);
+  const x = tf.concat([artist, label, artistId, labelId, genres, styles, t.numeric], 1);
   const h1 = dense(x, w(weights, 'encoder1Kernel'), w(weights, 'encoder1Bias'), 'relu');
   const h2 = dense(h1, w(weights, 'encoder2Kernel'), w(weights, 'encoder2Bias'), 'relu');
   return dense(h2, w(weights, 'embeddingKernel'), w(weights, 'embeddingBias'), 'linear');

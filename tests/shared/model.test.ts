@@ -1,6 +1,7 @@
 // Mechanics of shared/model on the WASM backend (the one Node uses): shapes, determinism, the
-// training path matching the inference path, gradients reaching the char-CNN and the embeddings,
-// artifacts, tensor hygiene, and the same numbers on the cpu backend.
+// training path matching the inference path, which weights each part of the loss reaches, class
+// balance that keeps probabilities calibrated, Adam's state through artifacts, tensor hygiene, and
+// the same numbers on the cpu backend.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeReleases, FEATURE_SCHEMA_VERSION, sliceEncoded } from '../../shared/features';
 import {
@@ -17,6 +18,8 @@ import {
   type TrainBatch,
 } from '../../shared/model';
 import { disposeInputs, encode, toTensors } from '../../shared/model/network';
+import { classWeights, lossGradients } from '../../shared/model/train';
+import { makeRelease } from '../fixtures/ml/catalogue';
 import { syntheticCatalogue } from '../fixtures/ml/catalogue';
 
 const { releases, keeper } = syntheticCatalogue(60, 11);
@@ -58,7 +61,7 @@ describe('initTf', () => {
 });
 
 describe('KeepersModel + predict', () => {
-  it('has the DESIGN §4 defaults in one config object', () => {
+  it('has the specified defaults in one config object', () => {
     expect(DEFAULT_CONFIG).toMatchObject({
       embeddingDim: 64,
       hidden: [128, 64, 32],
@@ -83,7 +86,6 @@ describe('KeepersModel + predict', () => {
     for (const p of preds) {
       expect(p.mean).toBeGreaterThan(0);
       expect(p.mean).toBeLessThan(1);
-      expect(p.uncertainty).toBeGreaterThan(0);
       expect(p.aleatoric).toBeGreaterThan(Math.exp(0.5 * DEFAULT_CONFIG.logVarRange[0]));
       expect(p.aleatoric).toBeLessThan(Math.exp(0.5 * DEFAULT_CONFIG.logVarRange[1]));
       expect(p.embedding).toHaveLength(64);
@@ -139,7 +141,7 @@ describe('training', () => {
     const model = KeepersModel.create({}, 4);
     const { parts, gradNorms } = lossGradientNorms(model, fixedBatch());
     // (genreAttention has no gradient here by construction: every fixture record has one genre, softmax of one = 1.)
-    for (const name of ['charEmbedding', 'convKernel', 'genreEmbedding', 'styleEmbedding', 'styleAttention', 'head1Kernel']) {
+    for (const name of ['charEmbedding', 'convKernel', 'artistIdEmbedding', 'labelIdEmbedding', 'genreEmbedding', 'styleEmbedding', 'styleAttention', 'head1Kernel']) {
       expect(gradNorms[name], name).toBeGreaterThan(0);
     }
     expect(parts.triplet).toBeGreaterThan(0);
@@ -152,6 +154,65 @@ describe('training', () => {
     expect(tripletOnly.gradNorms['convKernel']).toBeGreaterThan(0);
     expect(tripletOnly.gradNorms['styleEmbedding']).toBeGreaterThan(0);
     model.dispose();
+  });
+
+  it("trains the mean only through BCE and the confidence penalty: the variance term's residual is stopped", () => {
+    // Regulariser alone, no probes, no masking: flipping every label changes the NLL's residual y − p
+    // but not the confidence penalty KL(π‖p). The keep logit's gradient must not change (the NLL does
+    // not reach the mean); the log-variance output's must (the NLL does train the variance).
+    const opts = { lossWeights: { triplet: 0, bce: 0, uncertainty: 1 }, balanceMissing: false, probeTarget: 0.3 };
+    const grads = (flip: boolean) => {
+      const model = KeepersModel.create({ priorProbes: 0 }, 9);
+      const batch = fixedBatch();
+      const labels = batch.labels.map((y) => (Number.isNaN(y) ? y : flip ? 1 - y : y));
+      const out = lossGradients(model, { ...batch, labels, triplets: [] }, opts).grads;
+      model.dispose();
+      return out;
+    };
+    const a = grads(false);
+    const b = grads(true);
+    const column = (g: Float32Array, col: number) => Array.from(g).filter((_, i) => i % 2 === col);
+    const logitBias = [a['head2Bias']![0]!, b['head2Bias']![0]!];
+    expect(Math.abs(logitBias[0]!)).toBeGreaterThan(1e-4); // the confidence penalty does reach the mean
+    expect(logitBias[1]).toBeCloseTo(logitBias[0]!, 6);
+    column(b['head2Kernel']!, 0).forEach((g, i) => expect(g).toBeCloseTo(column(a['head2Kernel']!, 0)[i]!, 6));
+    expect(Math.abs(a['head2Bias']![1]! - b['head2Bias']![1]!)).toBeGreaterThan(1e-3);
+  });
+
+  it('penalises overconfidence: with the regulariser, predictions on fitted labels stay further from 0 and 1', () => {
+    const rows = sliceEncoded(enc, Array.from({ length: 20 }, (_, i) => i));
+    const labels = Float32Array.from({ length: 20 }, (_, i) => (keeper[i] ? 1 : 0));
+    const meanAbsLogit = (uncertainty: number) => {
+      const model = KeepersModel.create({ priorProbes: 0 }, 13);
+      for (let step = 0; step < 15; step++) {
+        trainStep(model, { examples: rows, labels, triplets: [] }, { learningRate: 3e-3, lossWeights: { triplet: 0, bce: 0.5, uncertainty } });
+      }
+      const p = predict(model, rows, { dropout: false, samples: 1 });
+      model.dispose();
+      return p.reduce((s, x) => s + Math.abs(Math.log(x.mean / (1 - x.mean))), 0) / p.length;
+    };
+    const without = meanAbsLogit(0);
+    const withPenalty = meanAbsLogit(0.1);
+    expect(without).toBeGreaterThan(3); // the labels are fitted, confidently
+    expect(withPenalty).toBeLessThan(without * 0.5);
+  });
+
+  it('weights the classes by inverse frequency and keeps the probability calibrated', () => {
+    expect(classWeights(0.05, 5)).toMatchObject({ keeper: 5, other: 1 / 1.9 });
+    expect(classWeights(0.05, 5).offset).toBeCloseTo(Math.log(5 * 1.9), 6);
+    expect(classWeights(0.5, 5)).toEqual({ keeper: 1, other: 1, offset: 0 });
+    expect(classWeights(0.05, 0)).toEqual({ keeper: 1, other: 1, offset: 0 });
+    // 30 identical records, 3 of them keepers: the only right answer is p = 0.1. Unweighted BCE gets
+    // there; weighted BCE without the offset would settle at w₁·0.1 / (w₁·0.1 + w₀·0.9) = 0.5.
+    const same = encodeReleases(Array.from({ length: 30 }, (_, i) => makeRelease(i + 1, { artists: ['Same'], genres: ['Rock'], year: 1990 })));
+    const labels = Float32Array.from({ length: 30 }, (_, i) => (i % 10 === 0 ? 1 : 0));
+    for (const cap of [0, 5]) {
+      const model = KeepersModel.create({ priorProbes: 0, dropout: 0 }, 3);
+      const opts = { learningRate: 3e-2, lossWeights: { triplet: 0, bce: 1, uncertainty: 0 }, probeTarget: 0.1, classWeightCap: cap };
+      for (let step = 0; step < 40; step++) trainStep(model, { examples: same, labels, triplets: [] }, opts);
+      expect(predict(model, sliceEncoded(same, [0]), { samples: 1 })[0]!.mean, `cap ${cap}`).toBeCloseTo(0.1, 1);
+      model.dispose();
+    }
   });
 
   it('lowers the loss over steps', () => {
@@ -217,6 +278,32 @@ describe('artifacts', () => {
     loaded.dispose();
   });
 
+  it("stores Adam's state, so training on from loaded artifacts continues the same optimiser", async () => {
+    const model = KeepersModel.create({}, 12);
+    const batch = fixedBatch();
+    for (let i = 0; i < 3; i++) trainStep(model, batch, { learningRate: 1e-3 });
+    const artifacts = JSON.parse(JSON.stringify(await saveArtifacts(model, { modelVersion: 'v3' }))) as ModelArtifacts;
+    expect(artifacts.optimizer?.iterations).toBe(3);
+    // Row-sparse: the identity tables keep moments only for the buckets the rows looked up.
+    const artistRows = atob(artifacts.optimizer!.moments.find((m) => m.name === 'artistIdEmbedding')!.rowsBase64).length / 4;
+    expect(artistRows).toBeGreaterThan(0);
+    expect(artistRows).toBeLessThanOrEqual(new Set(enc.artistHash).size);
+    const loaded = await loadArtifacts(artifacts);
+    const fresh = await loadArtifacts({ ...artifacts, optimizer: undefined }); // older artifacts: a fresh optimiser
+    const weights = async (m: KeepersModel) => (await saveArtifacts(m, { modelVersion: 'w', createdAt: 'fixed', withOptimizer: false })).weightsBase64;
+    expect(await weights(loaded)).toBe(await weights(model));
+    for (const m of [model, loaded, fresh]) {
+      m.reseedTraining(5);
+      trainStep(m, batch, { learningRate: 1e-3 });
+    }
+    expect(await weights(loaded)).toBe(await weights(model));
+    expect(await weights(fresh)).not.toBe(await weights(model));
+    await expect(loadArtifacts({ ...artifacts, optimizer: { ...artifacts.optimizer!, iterations: 4 } })).rejects.toThrow(
+      /model v3: optimizer state does not match its sha256/,
+    );
+    [model, loaded, fresh].forEach((m) => m.dispose());
+  });
+
   it('refuses altered weights, another feature schema and foreign objects', async () => {
     const { model, artifacts } = await trained();
     const bytes = atob(artifacts.weightsBase64);
@@ -226,7 +313,7 @@ describe('artifacts', () => {
       new RegExp(`feature schema v${FEATURE_SCHEMA_VERSION + 1}.*schema v${FEATURE_SCHEMA_VERSION}`),
     );
     await expect(loadArtifacts({ ...artifacts, format: 'other' as 'keepers-model' })).rejects.toThrow(/format is "other"/);
-    await expect(loadArtifacts({ ...artifacts, config: { ...artifacts.config, embeddingDim: 32 } })).rejects.toThrow(/weight 11 is embeddingKernel/);
+    await expect(loadArtifacts({ ...artifacts, config: { ...artifacts.config, embeddingDim: 32 } })).rejects.toThrow(/weight 13 is embeddingKernel/);
     model.dispose();
   });
 });
