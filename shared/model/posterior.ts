@@ -44,9 +44,9 @@ export interface PosteriorConfig {
 /**
  * Chosen on the simulator (docs/evaluation/tuning.md: 5 collectors × 2 seeds × 20 batches against lin-ts):
  * prior variance 0.1 per identity group, noise 0.1, prior mean 0.05 and draws at 0.1 of the posterior
- * spread; the style@era / label@era interactions and the decade added 2–3%; the encoder's embedding at
- * 0.03 (at 0.1 it cost 2%, at 0 it was level); wider draws (0.3) lost 12%, plain greedy 3%; empirical
- * Bayes of the variances (tuneSteps > 0) lost 4% (it shrinks them while the first labels are all misses).
+ * spread. The encoder's embedding at 0.1 cost 2% against none; at 0.03 with the decade and the
+ * style@era / label@era interactions it is level with none. Wider draws (0.3) lost 12%, plain greedy
+ * 3%; empirical Bayes of the variances (tuneSteps > 0) lost on the collectors tried.
  */
 export const DEFAULT_POSTERIOR: PosteriorConfig = Object.freeze({
   priorMean: 0.05,
