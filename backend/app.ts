@@ -6,6 +6,7 @@ import pino from 'pino';
 import type { KeepersModel } from '../shared/model';
 import { KeepersModel as Model, saveArtifacts, loadArtifacts } from '../shared/model';
 import { Db } from './db';
+import { FEATURE_SCHEMA_VERSION } from '../shared/features';
 import { PairingThrottle, touchDevice } from './auth';
 import { ensureBanditRow, getArtifacts, getBanditState, insertVersion, logDecision, newVersionId, setActiveVersion } from './models';
 import { hasImportedLabels, latestLabelled } from './labels';
@@ -92,7 +93,15 @@ export class App {
     const trainer = typeof opts.trainer === 'object' ? opts.trainer : opts.trainer === 'in-process' ? new InProcessTrainer() : new WorkerTrainer();
     const app = new App(db, logger, trainer, opts);
     await ensureTf();
-    await app.ensureInitialModel();
+    const replacedSchema = await app.ensureInitialModel();
+    if (replacedSchema) {
+      // The labels survive a feature-schema change; the weights do not: refit the new model on them
+      // (queued like any training job, so `idle()` waits for it and a failure leaves the fresh model).
+      void app.enqueueTraining(async () => {
+        const r = await app.warmStart();
+        app.logger.info({ trained: r.trained, reason: r.trained ? undefined : r.reason }, 'refitted the new model on the stored labels after a feature-schema change');
+      });
+    }
     // Batches labelled before a crash or shutdown interrupted their online update: train them now.
     const pending = await db.all<{ id: number }>('SELECT id FROM batches WHERE completed_at IS NOT NULL AND trained_version IS NULL ORDER BY id');
     if (pending.length > 0) {
@@ -102,25 +111,37 @@ export class App {
     return app;
   }
 
-  private async ensureInitialModel(): Promise<void> {
+  /**
+   * Makes sure an active model version this build can load exists. A version built for another feature
+   * schema (an upgrade changed how records are encoded) cannot be loaded: a fresh model replaces it,
+   * and the caller refits it on the stored labels. Returns true when that happened.
+   */
+  private async ensureInitialModel(): Promise<boolean> {
     await this.db.write((q) => ensureBanditRow(q));
     const state = await getBanditState(this.db);
-    if (state.activeVersion) return;
+    let replaced: string | null = null;
+    if (state.activeVersion) {
+      const row = await this.db.get<{ schema: number }>('SELECT feature_schema_version AS schema FROM model_versions WHERE version = ?', [state.activeVersion]);
+      if (!row || row.schema === FEATURE_SCHEMA_VERSION) return false;
+      replaced = state.activeVersion;
+      this.logger.warn({ version: replaced, schema: row.schema, now: FEATURE_SCHEMA_VERSION }, 'the active model was built for another feature schema: starting a new model from the stored labels');
+    }
     // The default learner's configuration (the `seed` policy trains with DESIGN §4's values whatever the model's config says).
     const model = Model.create(configForPolicy(DEFAULT_POLICY), this.seed);
     try {
       const artifacts = await saveArtifacts(model, { modelVersion: newVersionId(), parentVersion: null, metrics: { labels: 0 } });
       await this.db.transaction(async (q) => {
         // Another process (CLI and server on one file) may have won the race.
-        if ((await getBanditState(q)).activeVersion) return;
+        if ((await getBanditState(q)).activeVersion !== state.activeVersion) return;
         await insertVersion(q, artifacts, { kind: 'initial' });
         await setActiveVersion(q, artifacts.modelVersion);
-        await logDecision(q, 'initial-model', { version: artifacts.modelVersion, seed: this.seed });
+        await logDecision(q, 'initial-model', { version: artifacts.modelVersion, seed: this.seed, replaces: replaced });
       });
-      this.logger.info({ version: artifacts.modelVersion, seed: this.seed }, 'created the first (untrained) model version');
+      this.logger.info({ version: artifacts.modelVersion, seed: this.seed }, replaced ? 'created a new (untrained) model version for this feature schema' : 'created the first (untrained) model version');
     } finally {
       model.dispose();
     }
+    return replaced !== null;
   }
 
   /**
