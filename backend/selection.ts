@@ -79,8 +79,9 @@ export function applyPolicy(policy: PolicyName, model: KeepersModel, pool: Relea
   const t = performance.now();
   const lap = () => Math.round(performance.now() - t);
   if (policy === 'neural-ts') {
-    // Thompson sampling over the Bayesian head (random picks while it has no labels to fit).
-    const sel = selectThompson(model, pool, { batchSize: opts.batchSize, seed: opts.seed });
+    // Thompson sampling over the Bayesian head (random picks while it has no labels to fit). The posterior
+    // std costs n² per record: computed for the picks only (the rest of the pool reads NaN).
+    const sel = selectThompson(model, pool, { batchSize: opts.batchSize, seed: opts.seed, uncertaintyFor: 'picks' });
     return { exploreRate: sel.exploreRate, items: sel.items, predictions: sel.predictions, scoreMs: lap() };
   }
   if (policy === 'seed') {
@@ -184,7 +185,7 @@ export async function selectBatch(app: App, deviceId: number | null, opts: { poo
       poolSize: pool.length,
       score: quantiles(scores),
       poolMean: quantiles(predictions.map((p) => p.mean)),
-      poolUncertainty: quantiles(predictions.map((p) => p.uncertainty)),
+      poolUncertainty: quantiles(predictions.map((p) => p.uncertainty).filter((u) => Number.isFinite(u))),
       ms: Math.round(performance.now() - started),
       phases,
     },
