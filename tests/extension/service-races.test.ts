@@ -1,0 +1,103 @@
+// Issue 10, defect 5: the background service against two real backends, with chrome.storage, the model
+// and IndexedDB replaced by in-memory fakes. Pairing with another backend while a sync of the previous
+// pairing is still running must not let that sync write its (old backend's) cursor over the new one.
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+
+const memory = new Map<string, unknown>();
+vi.mock('@wxt-dev/storage', () => ({
+  storage: {
+    defineItem: <T>(key: string, opts: { fallback: T }) => ({
+      getValue: async (): Promise<T> => structuredClone((memory.has(key) ? memory.get(key) : opts.fallback) as T),
+      setValue: async (v: T) => void memory.set(key, structuredClone(v)),
+      removeValue: async () => void memory.delete(key),
+    }),
+  },
+}));
+vi.mock('../../extension/core/secrets', () => ({
+  pairingItem: {
+    getValue: async () => structuredClone(memory.get('secret:pairing') ?? null),
+    setValue: async (v: unknown) => void memory.set('secret:pairing', structuredClone(v)),
+  },
+}));
+vi.mock('../../extension/core/modelCache', () => ({
+  readCachedArtifacts: async () => null,
+  writeCachedArtifacts: async () => undefined,
+  clearCachedArtifacts: async () => undefined,
+}));
+/** The first sync that loads weights waits here, so the test can pair again while it is in flight. */
+const gate = { hold: null as Promise<void> | null, entered: null as (() => void) | null };
+vi.mock('../../extension/core/scorer', () => ({
+  Scorer: class {
+    ready = true;
+    private version: string | null = null;
+    knowledge = { learned: false, labels: 0, head: 'mc-dropout' };
+    async start() {}
+    setPolicy() {}
+    useUntrained() {
+      this.version = null;
+    }
+    async useArtifacts(a: { modelVersion: string }) {
+      if (gate.hold) {
+        gate.entered?.();
+        const hold = gate.hold;
+        gate.hold = null;
+        await hold;
+      }
+      this.version = a.modelVersion;
+    }
+    status() {
+      return { backend: 'cpu', preference: 'auto', reason: '', renderer: null, modelVersion: this.version, modelSource: 'untrained', knowledge: this.knowledge };
+    }
+  },
+}));
+
+import { KeepersService } from '../../extension/core/service';
+import { syncItem } from '../../extension/core/settings';
+import { createPairingCode } from '../../backend/auth';
+import { submitLabels } from '../../backend/labels';
+import type { App } from '../../backend/app';
+import type { RunningServer } from '../../backend/server';
+import { openApp, syntheticReleases, tempDir, withServer } from '../backend/helpers';
+
+describe('background service: pairing during a sync', () => {
+  const t = tempDir();
+  const backends: Array<{ app: App; server: RunningServer }> = [];
+  beforeAll(async () => {
+    for (const [n, labels] of [
+      ['one', 40],
+      ['two', 3],
+    ] as const) {
+      const app = await openApp(`${t.dir}/${n}.sqlite`, { autoTrain: false });
+      const records = syntheticReleases(labels, 100_000, 3);
+      await submitLabels(app.db, null, records.map((r, i) => ({ clientId: `${n}-${i}`, releaseId: r.id, keeper: true, labelledAt: new Date().toISOString(), record: r })));
+      backends.push({ app, server: await withServer(app) });
+    }
+  });
+  afterAll(async () => {
+    for (const b of backends) {
+      await b.server.close();
+      await b.app.close();
+    }
+    t.cleanup();
+  });
+
+  test('the old sync does not write its cursor over the new pairing; the new backend is synced from 0', async () => {
+    const [one, two] = backends as [(typeof backends)[0], (typeof backends)[0]];
+    const service = new KeepersService('/tfjs/');
+    let release!: () => void;
+    gate.hold = new Promise<void>((r) => (release = r));
+    const entered = new Promise<void>((r) => (gate.entered = r));
+    // Pairing with backend one starts a sync that pulls its 40 labels, then waits while loading weights.
+    const first = service.pairDevice({ backendUrl: one.server.url.replace(/\/trpc$/, ''), pairingCode: (await createPairingCode(one.app.db)).code, deviceName: 'test' });
+    await entered;
+    // Meanwhile the collector pairs with backend two.
+    const second = service.pairDevice({ backendUrl: two.server.url.replace(/\/trpc$/, ''), pairingCode: (await createPairingCode(two.app.db)).code, deviceName: 'test' });
+    await new Promise((r) => setTimeout(r, 50));
+    release();
+    await Promise.all([first, second]);
+    const lastOnTwo = (await two.app.db.get<{ id: number }>('SELECT max(id) AS id FROM labels'))!.id;
+    const sync = await syncItem.getValue();
+    expect(sync.cursor).toBe(lastOnTwo);
+    expect(sync.cursor).toBeLessThan(40);
+  });
+});
