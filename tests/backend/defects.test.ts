@@ -150,6 +150,23 @@ describe('issue 10: backend defects', () => {
     await app.close();
   });
 
+  it('2: migration 003 converts stored labels to UTC and clamps future ones to their arrival', async () => {
+    const file = path.join(t.dir, 'migrate-003.sqlite');
+    const old = await Db.open(file, { migrate: false });
+    await migrate(old, loadMigrations().filter((m) => m.version < 3));
+    await upsertReleases(old, syntheticReleases(2, 950_000, 4), 'page');
+    await old.run(
+      "INSERT INTO labels (client_id, release_id, keeper, labelled_at, received_at) VALUES ('m1', 950000, 1, '2026-12-01T19:00:00+09:00', '2026-12-01T10:05:00.000Z'), ('m2', 950001, 1, '9999-12-31T23:59:59Z', '2026-12-01T10:06:00.000Z')",
+    );
+    await migrate(old);
+    const rows = await old.all<{ client_id: string; labelled_at: string }>('SELECT client_id, labelled_at FROM labels ORDER BY client_id');
+    expect(rows).toEqual([
+      { client_id: 'm1', labelled_at: '2026-12-01T10:00:00.000Z' },
+      { client_id: 'm2', labelled_at: '2026-12-01T10:06:00.000Z' },
+    ]);
+    await old.close();
+  });
+
   it('7: caps inside records, on tRPC batches, on the body limit and on pairing guesses; no stack trace in metrics.summary', async () => {
     const real = new InProcessTrainer();
     const app = await openApp(path.join(t.dir, 'caps.sqlite'), {
