@@ -11,7 +11,7 @@ import { handFeatureIndices, meanPairwiseHandDistance } from './handFeatures';
 import { policyFactory, resolvePolicyName } from './policies';
 import type { LabelledIndex, PolicyFactory, PolicyOptions, SimWorld } from './policy';
 import { createRng, deriveSeed, shuffled } from './rng';
-import type { BatchRecord, RunRecord, Scenario } from './types';
+import { isWarmStart, type BatchRecord, type RunRecord, type Scenario } from './types';
 
 export const ECE_BINS = 10;
 /** Silhouette and labelled-uncertainty are measured on at most this many labelled records (O(n²)). */
@@ -157,8 +157,9 @@ async function runOnce(spec: RunSpec): Promise<RunRecord> {
   const pooledProbs: number[] = [];
   const pooledLabels: number[] = [];
   try {
-    const importedIdx = scenario === 'warm-start' ? (spec.imported ?? importedKeepers(spec.keepers, seed)) : [];
-    const imported: LabelledIndex[] = importedIdx.map((index) => ({ index, keeper: true, source: 'import', release: csvExportView(world.pool[index]!) }));
+    const importedIdx = isWarmStart(scenario) ? (spec.imported ?? importedKeepers(spec.keepers, seed)) : [];
+    const view = (r: Release) => (scenario === 'warm-start' ? csvExportView(r) : r);
+    const imported: LabelledIndex[] = importedIdx.map((index) => ({ index, keeper: true, source: 'import', release: view(world.pool[index]!) }));
     for (const item of imported) {
       labelled[item.index] = 1;
       history.push(item);

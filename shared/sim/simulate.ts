@@ -8,7 +8,7 @@ import { isKeeper, loadKeepers, loadPool, mergePool, type Keepers } from './data
 import { DEFAULT_POLICY, MODEL_POLICIES, resolvePolicyName } from './policies';
 import type { SimWorld } from './policy';
 import { summarise } from './summary';
-import type { RunRecord, Scenario, SimReport } from './types';
+import { isWarmStart, type RunRecord, type Scenario, type SimReport } from './types';
 
 export interface SimOptions {
   keepersFile: string;
@@ -190,7 +190,7 @@ export async function simulate(given: SimOptions): Promise<SimReport> {
   const opts: SimOptions = { ...given, policies: [...new Set(given.policies.map(resolvePolicyName))] };
   const log = opts.log ?? (() => {});
   const prepared = await prepareUser(opts);
-  const imported = opts.scenario === 'warm-start' ? importedCount(prepared.keepersInPool) : 0;
+  const imported = isWarmStart(opts.scenario) ? importedCount(prepared.keepersInPool) : 0;
   log(
     `${prepared.userName}: ${prepared.world.pool.length} records in the pool, ${prepared.keepersInPool} keepers among them` +
       (imported > 0 ? `, ${imported} of them imported before batch 0` : ''),

@@ -1,8 +1,14 @@
 // The shapes of the simulator's report (report.json): one place, shared by the engine, the
 // summary, the markdown writer and the tests.
 
-export type Scenario = 'stationary' | 'shift' | 'new-artists' | 'warm-start';
-export const SCENARIOS: readonly Scenario[] = ['stationary', 'shift', 'new-artists', 'warm-start'];
+export type Scenario = 'stationary' | 'shift' | 'new-artists' | 'warm-start' | 'warm-start-enriched';
+export const SCENARIOS: readonly Scenario[] = ['stationary', 'shift', 'new-artists', 'warm-start', 'warm-start-enriched'];
+/**
+ * Scenarios that import half of the keepers before batch 0: `warm-start` as a Discogs CSV export shows
+ * them (no genres, styles or community data), `warm-start-enriched` as the backend holds them once a
+ * data-dump import has filled them in by release id.
+ */
+export const isWarmStart = (s: Scenario): boolean => s === 'warm-start' || s === 'warm-start-enriched';
 
 export interface BatchRecord {
   batch: number;

@@ -182,3 +182,31 @@ describe('warm-start scenario', () => {
     expect(warm, `with the import ${warm}, without ${cold}`).toBeGreaterThan(2 * cold);
   });
 });
+
+describe('warm-start-enriched', () => {
+  it('imports the same keepers as warm-start, with the fields the pool holds for them', async () => {
+    const seen: Release[][] = [];
+    for (const scenario of ['warm-start', 'warm-start-enriched'] as const) {
+      const p = await prepareUser(plantedOptions({ scenario }));
+      const releases: Release[] = [];
+      const factory: PolicyFactory = async () => ({
+        name: 'recorder',
+        async select(candidates, _b, size) {
+          return { picks: candidates.slice(0, size).map((index) => ({ index, strategy: 'explore' as const })), exploreRate: 1, probs: null, scores: null, uncertainty: null };
+        },
+        async warmStart(imported: LabelledIndex[]) {
+          releases.push(...imported.map((i) => i.release!));
+        },
+        async update() {},
+        dispose() {},
+      } satisfies Policy);
+      await runPolicy({ world: p.world, keepers: p.keepers, shiftKeepers: null, scenario, policy: 'recorder', seed: 3, batches: 1, batchSize: 5, poolSize: 50, factory });
+      seen.push(releases);
+    }
+    const [csv, enriched] = seen;
+    expect(csv!.length).toBeGreaterThan(0);
+    expect(csv!.map((r) => r.id)).toEqual(enriched!.map((r) => r.id));
+    expect(csv!.every((r) => r.genres.length === 0 && r.styles.length === 0)).toBe(true);
+    expect(enriched!.some((r) => r.genres.length > 0)).toBe(true);
+  });
+});
