@@ -27,6 +27,8 @@ export function timeAgo(iso: string | null, now = Date.now()): string {
 export function syncLine(status: ExtensionStatus): string {
   const { sync } = status;
   if (!sync.paired) return 'not paired';
+  // Refused labels are not a failed sync: the others were sent (core/service.ts noteRefused).
+  if (sync.lastError?.includes('refused by the backend')) return sync.lastError;
   if (sync.lastError) return `sync failed: ${sync.lastError}${sync.queued > 0 ? ` (${sync.queued} labels queued)` : ''}`;
   return `${sync.queued > 0 ? `${sync.queued} labels queued, ` : ''}synced ${timeAgo(sync.lastSyncAt)}`;
 }

@@ -68,6 +68,8 @@ async function latestModel(client: BackendClient) {
 const plural = (n: number, one: string): string => `${n} ${n === 1 ? one : `${one}s`}`;
 
 const LABEL_PAGE_SIZE = 1000;
+/** How the sync status says that labels were refused (components/format.ts shows it as is). */
+export const REFUSED_MARK = 'refused by the backend';
 /** Refused labels kept for the user to see. */
 const REFUSED_KEPT = 50;
 const LABEL_PAGES = 20;
@@ -109,7 +111,7 @@ export class KeepersService {
       const first = refused[0]!;
       await syncItem.setValue({
         ...sync,
-        lastError: `${plural(refused.length, 'label')} refused by the backend and not saved there (release ${first.label.releaseId}: ${first.reason}); the other labels were sent.`,
+        lastError: `${plural(refused.length, 'label')} ${REFUSED_MARK} and not saved there (release ${first.label.releaseId}: ${first.reason}); the other labels were sent.`,
       });
     });
     console.warn('[keepers] labels refused by the backend:', refused);
@@ -453,6 +455,7 @@ export class KeepersService {
     if (!conn) return this.syncState();
     const { client } = conn;
     const sync = await syncItem.getValue();
+    const errorBefore = sync.lastError;
     try {
       await this.queue.flush();
       await this.pullLabels(client, sync);
@@ -477,8 +480,9 @@ export class KeepersService {
       // backend and must not be written over the new pairing's.
       if ((await pairingItem.getValue())?.token !== conn.pairing.token) return;
       const now = await syncItem.getValue();
-      // A refusal noted during the flush is kept unless the sync failed for another reason.
-      const lastError = sync.lastError ?? (now.lastError?.includes('refused by the backend') ? now.lastError : null);
+      // A refusal noted during this sync's flush is shown until the next sync, unless the sync failed for another reason.
+      const refusedNow = now.lastError !== errorBefore && (now.lastError?.includes(REFUSED_MARK) ?? false);
+      const lastError = sync.lastError ?? (refusedNow ? now.lastError : null);
       await syncItem.setValue({ ...now, ...sync, lastError });
     });
     return this.syncState();

@@ -1,4 +1,4 @@
-// Issue 10, defect 5: the background service against two real backends, with chrome.storage, the model
+// Issue 10, defects 5 and 3: the background service against two real backends, with chrome.storage, the model
 // and IndexedDB replaced by in-memory fakes. Pairing with another backend while a sync of the previous
 // pairing is still running must not let that sync write its (old backend's) cursor over the new one.
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
@@ -81,7 +81,7 @@ describe('background service: pairing during a sync', () => {
     t.cleanup();
   });
 
-  test('the old sync does not write its cursor over the new pairing; the new backend is synced from 0', async () => {
+  test('5: the old sync does not write its cursor over the new pairing; 3: a refused label is reported and the next one delivered', async () => {
     const [one, two] = backends as [(typeof backends)[0], (typeof backends)[0]];
     const service = new KeepersService('/tfjs/');
     let release!: () => void;
@@ -99,5 +99,18 @@ describe('background service: pairing during a sync', () => {
     const sync = await syncItem.getValue();
     expect(sync.cursor).toBe(lastOnTwo);
     expect(sync.cursor).toBeLessThan(40);
+
+    // 3: a label the backend refuses (a record it never saw, sent without metadata) is reported to the
+    // user, leaves the queue, and the label queued behind it is delivered.
+    await service.submitLabel({ releaseId: 98_765_432, keeper: true });
+    const [known] = syntheticReleases(1, 100_000, 3);
+    await service.submitLabel({ releaseId: known!.id, keeper: false });
+    const state = await service.syncNow();
+    expect(state.queued).toBe(0);
+    expect(state.lastError).toMatch(/^1 label refused by the backend and not saved there \(release 98765432: Unknown release id 98765432/);
+    const onTwo = await two.app.db.all<{ release_id: number; keeper: number }>('SELECT release_id, keeper FROM labels WHERE device_id IS NOT NULL');
+    expect(onTwo).toEqual([{ release_id: known!.id, keeper: 0 }]);
+    // Shown until the next sync, which clears it.
+    expect((await service.syncNow()).lastError).toBeNull();
   });
 });
