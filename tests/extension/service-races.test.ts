@@ -4,11 +4,20 @@
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 
 const memory = new Map<string, unknown>();
+/** chrome.storage answers asynchronously (IPC): each call takes 0–2 ms, in a fixed rotation. */
+let tick = 0;
+const ipc = () => new Promise((r) => setTimeout(r, tick++ % 3));
 vi.mock('@wxt-dev/storage', () => ({
   storage: {
     defineItem: <T>(key: string, opts: { fallback: T }) => ({
-      getValue: async (): Promise<T> => structuredClone((memory.has(key) ? memory.get(key) : opts.fallback) as T),
-      setValue: async (v: T) => void memory.set(key, structuredClone(v)),
+      getValue: async (): Promise<T> => {
+        await ipc();
+        return structuredClone((memory.has(key) ? memory.get(key) : opts.fallback) as T);
+      },
+      setValue: async (v: T) => {
+        await ipc();
+        memory.set(key, structuredClone(v));
+      },
       removeValue: async () => void memory.delete(key),
     }),
   },
@@ -52,7 +61,7 @@ vi.mock('../../extension/core/scorer', () => ({
 }));
 
 import { KeepersService } from '../../extension/core/service';
-import { syncItem } from '../../extension/core/settings';
+import { labelsItem, syncItem } from '../../extension/core/settings';
 import { createPairingCode } from '../../backend/auth';
 import { submitLabels } from '../../backend/labels';
 import type { App } from '../../backend/app';
@@ -112,5 +121,16 @@ describe('background service: pairing during a sync', () => {
     expect(onTwo).toEqual([{ release_id: known!.id, keeper: 0 }]);
     // Shown until the next sync, which clears it.
     expect((await service.syncNow()).lastError).toBeNull();
+  });
+
+  test('5: concurrent labels (a burst of clicks) all land in this device\'s view: chrome.storage read-modify-writes do not overwrite each other', async () => {
+    const two = backends[1]!;
+    const service = new KeepersService('/tfjs/');
+    await service.pairDevice({ backendUrl: two.server.url.replace(/\/trpc$/, ''), pairingCode: (await createPairingCode(two.app.db)).code, deviceName: 'burst' });
+    const burst = syntheticReleases(20, 600_000, 9);
+    await Promise.all(burst.map((r, i) => service.submitLabel({ releaseId: r.id, keeper: i % 2 === 0, record: { releaseId: r.id, release: r } })));
+    const view = (await labelsItem.getValue()) as Record<string, { keeper: boolean }>;
+    for (const [i, r] of burst.entries()) expect(view[String(r.id)]?.keeper, `release ${r.id}`).toBe(i % 2 === 0);
+    expect((await service.syncNow()).queued).toBe(0);
   });
 });
