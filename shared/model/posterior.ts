@@ -336,14 +336,30 @@ export class TastePosterior {
     const e = this.rowEmbeddings;
     const qe = q.embeddings;
     const query = new Float64Array(dim);
+    const dense = v.embedding > 0 && dim > 0;
+    const tail = dim - (dim % 4);
     for (let i = 0; i < m; i++) {
       const base = i * n;
-      for (let d = 0; d < dim; d++) query[d] = v.embedding * qe[i * dim + d]!;
-      for (let j = 0; j < n; j++) {
-        let dot = v.bias;
-        const o = j * dim;
-        for (let d = 0; d < dim; d++) dot += query[d]! * e[o + d]!;
-        out[base + j] = dot;
+      if (!dense) {
+        out.fill(v.bias, base, base + n);
+      } else {
+        for (let d = 0; d < dim; d++) query[d] = v.embedding * qe[i * dim + d]!;
+        for (let j = 0; j < n; j++) {
+          // Four running sums: independent multiply-adds the CPU can overlap (≈2× over one sum).
+          let a0 = 0;
+          let a1 = 0;
+          let a2 = 0;
+          let a3 = 0;
+          const o = j * dim;
+          for (let d = 0; d < tail; d += 4) {
+            a0 += query[d]! * e[o + d]!;
+            a1 += query[d + 1]! * e[o + d + 1]!;
+            a2 += query[d + 2]! * e[o + d + 2]!;
+            a3 += query[d + 3]! * e[o + d + 3]!;
+          }
+          for (let d = tail; d < dim; d++) a0 += query[d]! * e[o + d]!;
+          out[base + j] = v.bias + (a0 + a1) + (a2 + a3);
+        }
       }
       const keys = q.keys[i]!;
       IDENTITY_GROUPS.forEach((g, gi) => {
@@ -465,8 +481,20 @@ export function cholesky(a: Float64Array, n: number): Float64Array {
     const ri = i * n;
     for (let j = 0; j <= i; j++) {
       const rj = j * n;
-      let s = a[ri + j]!;
-      for (let k = 0; k < j; k++) s -= l[ri + k]! * l[rj + k]!;
+      // Row i · row j over the first j columns, with four running sums (independent multiply-adds).
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      const end = j - (j % 4);
+      for (let k = 0; k < end; k += 4) {
+        s0 += l[ri + k]! * l[rj + k]!;
+        s1 += l[ri + k + 1]! * l[rj + k + 1]!;
+        s2 += l[ri + k + 2]! * l[rj + k + 2]!;
+        s3 += l[ri + k + 3]! * l[rj + k + 3]!;
+      }
+      for (let k = end; k < j; k++) s0 += l[ri + k]! * l[rj + k]!;
+      const s = a[ri + j]! - ((s0 + s1) + (s2 + s3));
       l[ri + j] = i === j ? Math.sqrt(Math.max(s, 1e-10)) : s / l[rj + j]!;
     }
   }
