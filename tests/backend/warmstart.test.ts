@@ -1,4 +1,6 @@
 // Warm start from an imported collection (`keepers import --as-keepers`): the default learner is fitted at
+import { UNLABELLED_SHARE } from '../../shared/bandit';
+import { DEFAULT_POSTERIOR } from '../../shared/model';
 // once (the keepers against unlabelled records, positive–unlabelled), and what it learns is the taste,
 // not where a record came from. Imported records are enriched by richer sources, never erased by poorer ones.
 import { afterAll, describe, expect, it } from 'vitest';
@@ -101,7 +103,9 @@ describe('warm start from an imported collection', () => {
     expect(state.batchCount).toBe(0);
     const version = await app.db.get<{ kind: string; parent_version: string }>('SELECT kind, parent_version FROM model_versions WHERE version = ?', [state.activeVersion]);
     expect(version).toEqual({ kind: 'warm-start', parent_version: before.activeVersion });
-    expect((await getArtifacts(app.db, state.activeVersion!))!.posterior?.y).toHaveLength(30 + 625);
+    // The head keeps every imported keeper and a quarter of its rows for the unlabelled contrast.
+    const contrast = Math.min(625, Math.floor(UNLABELLED_SHARE * DEFAULT_POSTERIOR.maxRows));
+    expect((await getArtifacts(app.db, state.activeVersion!))!.posterior?.y).toHaveLength(30 + contrast);
     const logged = await app.db.get<{ data_json: string }>("SELECT data_json FROM decision_log WHERE kind = 'warm-start'");
     expect(JSON.parse(logged!.data_json)).toMatchObject({ version: state.activeVersion, imported: 30, unlabelled: 625 });
 
