@@ -1,6 +1,8 @@
-// The badge element shared by the badge features: a light-DOM host that carries the score in data
-// attributes (what tests and other features read) and draws itself inside an open shadow root, so
-// neither the page's styles reach it nor its styles reach the page.
+// The badge element shared by the badge features: a light-DOM host that draws itself inside a CLOSED
+// shadow root, so neither the page's styles reach it nor its styles reach the page, and a script on
+// the page cannot read what it shows. The host carries only a neutral marker and the release / master
+// id it belongs to (the page shows those itself); the score, strategy and the collector's label live
+// inside the closed root and in this object, which belongs to the content script's isolated world.
 import type { PageRecord, RecordScore } from '../core/messaging';
 import { recordKey, type RecordKey } from '../core/recordKey';
 import { KEEPERS_ATTRIBUTE } from '../discogs';
@@ -76,8 +78,21 @@ export function badgeDescription(score: RecordScore, canLabel = true): string {
   return `${lead}, keep-probability ${probabilityText(score)} percentage points`;
 }
 
+/**
+ * Host element -> its badge, kept in this module (the content script's isolated world): the only way
+ * from a host to its closed shadow root and its score. Features go through the registry; unit tests
+ * use `badgeOfHost`. A script on the page sees `host.shadowRoot === null` and no score attributes.
+ */
+const badgesByHost = new WeakMap<Element, KeepersBadge>();
+
+/** The badge drawn in `host` (for tests and the extension's own code; unreachable from the page). */
+export function badgeOfHost(host: Element): KeepersBadge | undefined {
+  return badgesByHost.get(host);
+}
+
 export class KeepersBadge {
   readonly host: HTMLElement;
+  /** Closed: `host.shadowRoot` is null for everyone else; only this reference reaches it. */
   readonly root: ShadowRoot;
   /** Where add-on features put their controls (inside the shadow root). */
   readonly actions: HTMLElement;
@@ -102,7 +117,8 @@ export class KeepersBadge {
     this.host.setAttribute(KEEPERS_ATTRIBUTE, '');
     this.host.setAttribute('data-keepers-badge', '');
     this.host.setAttribute('data-variant', variant);
-    this.root = this.host.attachShadow({ mode: 'open' });
+    this.root = this.host.attachShadow({ mode: 'closed' });
+    badgesByHost.set(this.host, this);
     const style = doc.createElement('style');
     style.textContent = BADGE_CSS;
     this.box = doc.createElement('span');
@@ -149,12 +165,11 @@ export class KeepersBadge {
     this.host.setAttribute('data-release-id', this.releaseId === null ? '' : String(this.releaseId));
     if (this.masterId !== null) this.host.setAttribute('data-master-id', String(this.masterId));
     else this.host.removeAttribute('data-master-id');
-    this.host.setAttribute('data-strategy', score.strategy);
-    this.host.setAttribute('data-mean', score.mean.toFixed(4));
-    this.host.setAttribute('data-uncertainty', score.uncertainty.toFixed(4));
-    this.host.setAttribute('data-learned', String(score.learned));
+    // The score stays inside the closed root (the styles key on strategy and learned; tests read all four).
     this.box.setAttribute('data-strategy', score.strategy);
     this.box.setAttribute('data-learned', String(score.learned));
+    this.box.setAttribute('data-mean', score.mean.toFixed(4));
+    this.box.setAttribute('data-uncertainty', score.uncertainty.toFixed(4));
     const canLabel = this.releaseId !== null;
     const description = this.hint ? `${badgeDescription(score, canLabel)}. ${this.hint}` : badgeDescription(score, canLabel);
     this.box.setAttribute('aria-label', description);
@@ -180,8 +195,8 @@ export class KeepersBadge {
   /** Shows the collector's own label at once (before the background has synced it). */
   setLabel(keeper: boolean | null): void {
     this.label = keeper;
-    if (keeper === null) this.host.removeAttribute('data-keepers-label');
-    else this.host.setAttribute('data-keepers-label', keeper ? 'keeper' : 'not-keeper');
+    if (keeper === null) this.box.removeAttribute('data-keepers-label');
+    else this.box.setAttribute('data-keepers-label', keeper ? 'keeper' : 'not-keeper');
     this.labelState.textContent = keeper === null ? '' : keeper ? '✓ Keeper' : '✗ Not a keeper';
   }
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { PageRecord, RecordScore } from '../../extension/core/messaging';
 import { FIXTURE_DIR, FIXTURE_PAGES, type FixtureName } from '../fixtures/discogs-pages/pages';
 import { dataPath, hasData } from '../helpers/data';
+import { badgeViews, clickInBadge, waitForBadge } from './badges';
 import { hasChromium, launchWithExtension, message, openExtensionPage, pairingToken, screenshotPath, startBackend, type Backend, type ExtensionBrowser } from './helpers';
 import { poolLines } from './pool';
 
@@ -35,7 +36,37 @@ const REAL_ITEM_PAGE_2021 = 'grigorjevas__Discogs-marketplace-scraper/test__exam
 
 /** What a badge shows a person: its visible box (the shadow root's style sheet and closed popover left out). */
 async function badgeTexts(page: Page, selector = '[data-keepers-badge]'): Promise<string[]> {
-  return page.$$eval(selector, (els) => els.map((e) => (e.shadowRoot?.querySelector('.badge')?.textContent ?? '').replace(/\s+/g, ' ').trim()));
+  return (await badgeViews(page, selector)).map((b) => b.text);
+}
+
+/**
+ * What a script on the page (the main world, where Discogs' scripts run) can learn from the badges:
+ * the hosts and their neutral ids, nothing else. The badges are there and show their numbers and labels
+ * to the person (read above through the DevTools protocol), yet the page finds no shadow root, no score
+ * or label attribute and none of the badges' words in the DOM it can reach.
+ */
+async function expectUnreadableByPage(page: Page, shown: string[]): Promise<void> {
+  const seen = await page.evaluate(() => {
+    const hosts = Array.from(document.querySelectorAll('[data-keepers-badge]'));
+    return {
+      hosts: hosts.length,
+      openRoots: hosts.filter((h) => h.shadowRoot !== null).length,
+      hostAttributes: Array.from(new Set(hosts.flatMap((h) => h.getAttributeNames()))).sort(),
+      leakyElements: document.querySelectorAll('[data-strategy], [data-mean], [data-uncertainty], [data-learned], [data-keepers-label]').length,
+      // Every text node and attribute the page can reach (outerHTML would say the same; the lint rule keeps it out).
+      html: [document.documentElement.textContent ?? '', ...Array.from(document.querySelectorAll('*')).flatMap((el) => el.getAttributeNames().map((n) => `${n}=${el.getAttribute(n) ?? ''}`))].join('\n'),
+      text: document.body.innerText,
+    };
+  });
+  expect(seen.hosts).toBeGreaterThan(0);
+  expect(seen.openRoots).toBe(0);
+  expect(seen.hostAttributes.filter((a) => !['data-keepers', 'data-keepers-badge', 'data-master-id', 'data-release-id', 'data-variant'].includes(a))).toEqual([]);
+  expect(seen.leakyElements).toBe(0);
+  for (const text of shown.filter((t) => t.length > 0)) {
+    expect(seen.html).not.toContain(text);
+    expect(seen.text).not.toContain(text);
+  }
+  expect(seen.html).not.toMatch(/High-confidence keeper|Learning from this|No labels yet|keep-probability|✓ Keeper|✗ Not a keeper/);
 }
 
 /** Before the model has learned from a label: no confidence claimed, no probability, and it says so. */
@@ -108,11 +139,12 @@ describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
     await page.waitForFunction((n) => document.querySelectorAll('[data-keepers-badge]').length >= n, rows.length, { timeout: 30_000 });
     expect((await badgeIds(page)).sort()).toEqual([...rows].sort());
 
-    const badges = await page.$$eval('[data-keepers-badge]', (els) =>
-      els.map((e) => ({ strategy: e.getAttribute('data-strategy'), learned: e.getAttribute('data-learned'), mean: Number(e.getAttribute('data-mean')) })),
-    );
+    const badges = await badgeViews(page);
+    expect(badges).toHaveLength(rows.length);
     for (const b of badges) {
-      // The untrained model still ran (its raw score is in the attribute), but it is shown as nothing.
+      // Closed: a page script gets host.shadowRoot === null (see expectUnreadableByPage).
+      expect(b.mode).toBe('closed');
+      // The untrained model still ran (its raw score is kept inside the badge), but it is shown as nothing.
       expect(b.mean).toBeGreaterThanOrEqual(0);
       expect(b.mean).toBeLessThanOrEqual(1);
       expect(b.learned).toBe('false');
@@ -121,7 +153,9 @@ describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
     }
     expectHonestColdStart(await badgeTexts(page));
     // The label buttons are there to start teaching it.
-    expect(await page.locator('[data-keepers-badge] button[data-keepers-label-button]').count()).toBe(2 * rows.length);
+    expect(badges.flatMap((b) => b.buttons)).toHaveLength(2 * rows.length);
+    // A script on the page reads none of it.
+    await expectUnreadableByPage(page, badges.map((b) => b.text));
     await page.screenshot({ path: screenshotPath('marketplace-badges.png'), fullPage: true });
     await page.close();
   });
@@ -161,27 +195,27 @@ describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
     const page = await ext.context.newPage();
     await page.route(url, (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }));
     await page.goto(url);
-    const header = page.locator('#profile_title [data-keepers-badge]');
+    const headerSelector = '#profile_title [data-keepers-badge]';
+    const header = page.locator(headerSelector);
     await header.waitFor({ timeout: 30_000 });
     expect(await header.getAttribute('data-release-id')).toBe('9830762');
-    expect(await header.getAttribute('data-learned')).toBe('false');
+    expect((await waitForBadge(page, headerSelector)).learned).toBe('false');
     const texts = await badgeTexts(page);
     expectHonestColdStart(texts);
     expect(texts[0]).toContain('No labels yet — label this to teach Keepers');
     // Labelling is how to start, so the buttons work as ever.
-    expect(await header.locator('button[data-keepers-label-button]').count()).toBe(2);
+    expect((await waitForBadge(page, headerSelector)).buttons).toHaveLength(2);
 
-    await header.locator('[data-keepers-why]').click();
-    const dialog = header.locator('[role="dialog"]');
-    await dialog.locator('li').first().waitFor({ timeout: 30_000 });
-    const reasons = await dialog.locator('li').allTextContents();
+    await clickInBadge(page, headerSelector, '[data-keepers-why]');
+    const explained = (await waitForBadge(page, headerSelector, (b) => b.reasons.length > 0)).reasons;
+    const reasons = explained.map((r) => r.text);
     const said = reasons.join('\n');
     expect(said).toMatch(/No labels learned yet: this browser is not paired/);
     expect(said).toMatch(/pair this browser in the Keepers options/);
     expect(said).toMatch(/npx keepers import FILE --as-keepers/);
     // Nothing canned: no similar records, no feature effects, no probability the model cannot back.
     expect(said).not.toMatch(/\d+%|±|Like \d+ record|raises|lowers|High-confidence/);
-    expect(await dialog.locator('li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-kind')))).toEqual(reasons.map(() => 'knowledge'));
+    expect(explained.map((r) => r.kind)).toEqual(reasons.map(() => 'knowledge'));
     await page.screenshot({ path: screenshotPath('real-2021-cold-start-why-shown.png') });
     await page.close();
   });
@@ -189,15 +223,14 @@ describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
   test('a release page gets a header badge, and "Why shown?" opens with what the model knows (nothing yet)', async () => {
     const page = await ext.context.newPage();
     await page.goto(RELEASE);
-    const header = page.locator('[data-keepers-badge][data-variant="header"]');
+    const headerSelector = '[data-keepers-badge][data-variant="header"]';
+    const header = page.locator(headerSelector);
     await header.waitFor({ timeout: 30_000 });
     expect(await header.getAttribute('data-release-id')).toBe('1000001');
-    expect(await header.locator('.prob').textContent()).toBe('');
+    expect((await waitForBadge(page, headerSelector)).prob).toBe('');
 
-    await header.locator('[data-keepers-why]').click();
-    const dialog = header.locator('[role="dialog"]');
-    await dialog.locator('li').first().waitFor({ timeout: 30_000 });
-    const reasons = await dialog.locator('li').allTextContents();
+    await clickInBadge(page, headerSelector, '[data-keepers-why]');
+    const reasons = (await waitForBadge(page, headerSelector, (b) => b.reasons.length > 0)).reasons.map((r) => r.text);
     expect(reasons.length).toBeGreaterThanOrEqual(2);
     // Computed from this device's state, not canned evidence: no labels, not paired, how to start.
     expect(reasons[0]).toMatch(/^No labels learned yet: this browser is not paired/);
@@ -215,24 +248,23 @@ describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
     await page.waitForFunction((n) => document.querySelectorAll('[data-keepers-badge]').length >= n, count, { timeout: 30_000 });
     expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.querySelectorAll('td[class*="skittles_"] [data-keepers-badge]').length))).toEqual([1, 1, 1]);
 
-    const master = page.locator('[data-keepers-badge][data-master-id="500001"]');
+    const masterSelector = '[data-keepers-badge][data-master-id="500001"]';
+    const master = page.locator(masterSelector);
     expect(await master.getAttribute('data-release-id')).toBe('');
-    expect(await master.getAttribute('data-strategy')).toBe('explore');
-    const mean = Number(await master.getAttribute('data-mean'));
-    expect(mean).toBeGreaterThan(0);
-    expect(mean).toBeLessThan(1);
-    expect(await badgeTexts(page, '[data-keepers-badge][data-master-id="500001"]')).toEqual([expect.stringContaining('No labels yet — label a version to teach Keepers')]);
+    const masterBadge = await waitForBadge(page, masterSelector);
+    expect(masterBadge.strategy).toBe('explore');
+    expect(masterBadge.mean).toBeGreaterThan(0);
+    expect(masterBadge.mean).toBeLessThan(1);
+    expect(masterBadge.text).toContain('No labels yet — label a version to teach Keepers');
     // No label buttons on a master: the badge says why.
-    expect(await master.locator('button[data-keepers-label-button]').count()).toBe(0);
-    expect(await master.locator('.badge').getAttribute('title')).toMatch(/Open a version to label it/);
-    expect(await page.locator('[data-keepers-badge][data-release-id="1000010"] button[data-keepers-label-button]').count()).toBe(2);
+    expect(masterBadge.buttons).toHaveLength(0);
+    expect(masterBadge.title).toMatch(/Open a version to label it/);
+    expect((await waitForBadge(page, '[data-keepers-badge][data-release-id="1000010"]')).buttons).toHaveLength(2);
 
     await page.screenshot({ path: screenshotPath('artist-masters.png') });
 
-    await master.locator('[data-keepers-why]').click();
-    const dialog = master.locator('[role="dialog"]');
-    await dialog.locator('li').first().waitFor({ timeout: 30_000 });
-    const reasons = await dialog.locator('li').allTextContents();
+    await clickInBadge(page, masterSelector, '[data-keepers-why]');
+    const reasons = (await waitForBadge(page, masterSelector, (b) => b.reasons.length > 0)).reasons.map((r) => r.text);
     expect(reasons.join('\n')).toMatch(/open a version of this master/);
     expect(reasons.join('\n')).not.toMatch(/\d+%/);
     await page.screenshot({ path: screenshotPath('artist-master-why-shown.png') });
@@ -345,15 +377,16 @@ describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
     // Learned from 20 labels: the badges show the model's numbers and "Why shown?" states them.
     const release = await ext.context.newPage();
     await release.goto(RELEASE);
-    const header = release.locator('[data-keepers-badge][data-variant="header"]');
-    await header.waitFor({ timeout: 30_000 });
-    expect(await header.getAttribute('data-learned')).toBe('true');
-    const shown = await header.locator('.prob').textContent();
+    const headerSelector = '[data-keepers-badge][data-variant="header"]';
+    await release.locator(headerSelector).waitFor({ timeout: 30_000 });
+    const headerBadge = await waitForBadge(release, headerSelector);
+    expect(headerBadge.learned).toBe('true');
+    const shown = headerBadge.prob;
     expect(shown).toMatch(/^\d+% ± \d+$/);
-    await header.locator('[data-keepers-why]').click();
-    const dialog = header.locator('[role="dialog"]');
-    await dialog.locator('li').first().waitFor({ timeout: 30_000 });
-    const reasons = await dialog.locator('li').allTextContents();
+    // The numbers are on the page for the person, not for the page's scripts.
+    await expectUnreadableByPage(release, [shown, headerBadge.text]);
+    await clickInBadge(release, headerSelector, '[data-keepers-why]');
+    const reasons = (await waitForBadge(release, headerSelector, (b) => b.reasons.length > 0)).reasons.map((r) => r.text);
     expect(reasons.length).toBeGreaterThanOrEqual(2);
     expect(reasons.find((r) => r.includes('predicted keep chance'))).toContain(`predicted keep chance ${shown} points`);
     expect(reasons.join('\n')).not.toMatch(/No labels learned yet/);
@@ -361,16 +394,14 @@ describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
 
     // A master-only row is explained on the device, from the row's own metadata, with its badge's numbers.
     await release.goto(FIXTURE_PAGES['artist.html']);
-    const master = release.locator('[data-keepers-badge][data-master-id="500001"]');
-    await master.waitFor({ timeout: 30_000 });
-    const masterStrategy = await master.getAttribute('data-strategy');
-    const masterShown = await master.locator('.prob').textContent();
-    // A quiet ('none') badge shows its buttons on hover, as a person reaches them.
-    await master.hover();
-    await master.locator('[data-keepers-why]').click();
-    const masterDialog = master.locator('[role="dialog"]');
-    await masterDialog.locator('li').first().waitFor({ timeout: 30_000 });
-    const masterReasons = await masterDialog.locator('li').allTextContents();
+    const masterSelector = '[data-keepers-badge][data-master-id="500001"]';
+    await release.locator(masterSelector).waitFor({ timeout: 30_000 });
+    const masterBadge = await waitForBadge(release, masterSelector);
+    const masterStrategy = masterBadge.strategy;
+    const masterShown = masterBadge.prob;
+    // A quiet ('none') badge shows its buttons on hover, as a person reaches them (clickInBadge hovers first).
+    await clickInBadge(release, masterSelector, '[data-keepers-why]');
+    const masterReasons = (await waitForBadge(release, masterSelector, (b) => b.reasons.length > 0)).reasons.map((r) => r.text);
     // A quiet ('none') badge shows the probability alone; the reason adds its ±.
     expect(masterReasons.find((r) => r.includes('predicted keep chance'))).toContain(`predicted keep chance ${masterShown}${masterStrategy === 'none' ? ' ±' : ' points'}`);
     expect(masterReasons.join('\n')).toMatch(/Halcyon Records|Nova Lines|1990s|Afterglow|labelled/);
@@ -418,8 +449,8 @@ describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
     await page.waitForSelector('[data-keepers-badge]');
     const ids = (await badgeIds(page)).slice(0, 2);
     for (const id of ids) {
-      await page.locator(`[data-keepers-badge][data-release-id="${id}"] button[data-keepers-label-button][data-keeper="true"]`).click();
-      await page.waitForSelector(`[data-keepers-badge][data-release-id="${id}"][data-keepers-label="keeper"]`);
+      await clickInBadge(page, `[data-keepers-badge][data-release-id="${id}"]`, 'button[data-keepers-label-button][data-keeper="true"]');
+      await waitForBadge(page, `[data-keepers-badge][data-release-id="${id}"]`, (b) => b.label === 'keeper');
     }
     await page.screenshot({ path: screenshotPath('marketplace-labelled.png') });
     const offline = await message(extPage, 'syncNow');
@@ -451,11 +482,12 @@ describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
     const reloaded = await ext.context.newPage();
     await reloaded.goto(MARKETPLACE);
     for (const id of ids) {
-      const badge = reloaded.locator(`[data-keepers-badge][data-release-id="${id}"]`);
-      await reloaded.waitForSelector(`[data-keepers-badge][data-release-id="${id}"][data-keepers-label="keeper"]`, { timeout: 30_000 });
-      expect(await badge.locator('button[data-keepers-label-button][data-keeper="true"]').getAttribute('aria-pressed')).toBe('true');
-      expect(await badge.locator('.label-state').textContent()).toBe('✓ Keeper');
+      const badge = await waitForBadge(reloaded, `[data-keepers-badge][data-release-id="${id}"]`, (b) => b.label === 'keeper');
+      expect(badge.buttons.find((b) => b.keeper === 'true')?.pressed).toBe('true');
+      expect(badge.labelState).toBe('✓ Keeper');
     }
+    // The collector's labels are shown to the person, not to the page's scripts.
+    await expectUnreadableByPage(reloaded, ['✓ Keeper']);
     await reloaded.close();
 
     await backend.resume();
@@ -485,8 +517,8 @@ describe.skipIf(!hasChromium)('Discogs Keepers extension in Chromium', () => {
 
     const page = await ext.context.newPage();
     await page.goto(MARKETPLACE);
-    await page.waitForSelector('[data-keepers-badge] button[data-keepers-label-button]');
-    expect(await page.locator('[data-keepers-badge] [data-keepers-why]').count()).toBe(0);
+    await waitForBadge(page, '[data-keepers-badge]', (b) => b.buttons.length === 2);
+    expect((await badgeViews(page)).filter((b) => b.why)).toHaveLength(0);
     await page.close();
 
     await toggle.check();

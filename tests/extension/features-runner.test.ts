@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PageRecord, Reason, RecordScore, ShownScore } from '../../extension/core/messaging';
 import {
-  ALL_FEATURES, recordBadges, startKeepers, STRATEGY_TEXT, type ContentFeature, type KeepersApi, type KeepersRunner,
+  ALL_FEATURES, badgeOfHost, recordBadges, startKeepers, STRATEGY_TEXT, type ContentFeature, type KeepersApi, type KeepersRunner,
 } from '../../extension/features';
 import { loadFixture, type FixtureName } from '../fixtures/discogs-pages/pages';
 
@@ -95,32 +95,50 @@ function hosts(doc: Document): HTMLElement[] {
   return Array.from(doc.querySelectorAll<HTMLElement>('[data-keepers-badge]'));
 }
 
+/**
+ * The badge's closed shadow root, through the content script's own hook (`badgeOfHost`, a WeakMap in
+ * the feature module): a script on the page gets `host.shadowRoot === null` and cannot reach it.
+ */
+function rootOf(host: Element | null | undefined): ShadowRoot {
+  const badge = host ? badgeOfHost(host) : undefined;
+  if (!badge) throw new Error('not a Keepers badge host');
+  return badge.root;
+}
+
+/** The host's neutral attributes (release / master id, variant) and what the badge keeps inside its closed root (score, label). */
+function data(host: Element | null | undefined): Record<string, string | undefined> {
+  const box = rootOf(host).querySelector<HTMLElement>('.badge')!;
+  return { ...(host as HTMLElement).dataset, ...box.dataset };
+}
+
 function shadowText(host: Element): string {
-  return (host.shadowRoot?.querySelector('.badge')?.textContent ?? '').replace(/\s+/g, ' ').trim();
+  return (rootOf(host).querySelector('.badge')?.textContent ?? '').replace(/\s+/g, ' ').trim();
 }
 
 function badgeParts(host: Element): { text: string; prob: string } {
-  const root = host.shadowRoot;
+  const root = rootOf(host);
   return { text: root?.querySelector('.text')?.textContent ?? '', prob: root?.querySelector('.prob')?.textContent ?? '' };
 }
 
 describe('record badges', () => {
-  it('badges every listing row from ONE scoreRecords call, with the score in data attributes', async () => {
+  it('badges every listing row from ONE scoreRecords call, with the score kept inside the closed shadow root', async () => {
     const api = new RecordingApi(ruleScore);
     const { doc } = await open('marketplace-list.html', api);
     expect(api.scoreBatches).toHaveLength(1);
     expect(api.scoreBatches[0]?.map((r) => r.releaseId)).toEqual([1000001, 1000051, 1000060, 1000020]);
 
     const badges = hosts(doc);
-    expect(new Set(badges.map((b) => b.dataset.strategy))).toEqual(new Set(['exploit', 'explore', 'none']));
-    expect(badges.map((b) => Number(b.dataset.releaseId))).toEqual([1000001, 1000051, 1000060, 1000020]);
+    expect(new Set(badges.map((b) => data(b).strategy))).toEqual(new Set(['exploit', 'explore', 'none']));
+    expect(badges.map((b) => Number(data(b).releaseId))).toEqual([1000001, 1000051, 1000060, 1000020]);
     for (const badge of badges) {
-      const expected = ruleScore(Number(badge.dataset.releaseId));
+      const expected = ruleScore(Number(data(badge).releaseId));
       expect(badge.tagName).toBe('SPAN');
-      expect(badge.dataset.strategy).toBe(expected.strategy);
-      expect(Number(badge.dataset.mean)).toBeCloseTo(expected.mean, 4);
-      expect(Number(badge.dataset.uncertainty)).toBeCloseTo(expected.uncertainty, 4);
-      expect(badge.shadowRoot?.mode).toBe('open');
+      expect(data(badge).strategy).toBe(expected.strategy);
+      expect(Number(data(badge).mean)).toBeCloseTo(expected.mean, 4);
+      expect(Number(data(badge).uncertainty)).toBeCloseTo(expected.uncertainty, 4);
+      // Closed: a script on the page gets null; only the content script's own hook reaches the root.
+      expect(badge.shadowRoot).toBeNull();
+      expect(rootOf(badge).mode).toBe('closed');
       // Each badge sits in its own listing row, after the title.
       expect(badge.closest('tr.shortcut_navigable')?.querySelector('a.item_release_link, [data-release-id]')).not.toBeNull();
       expect(badge.previousElementSibling?.tagName).toBe('STRONG');
@@ -136,8 +154,8 @@ describe('record badges', () => {
     expect(badgeParts(explore!)).toEqual({ text: STRATEGY_TEXT.explore, prob: expectedProb(1000060) });
     // 'none': no strategy words, just the probability beside a dot.
     expect(badgeParts(none!)).toEqual({ text: '', prob: `${Math.round(ruleScore(1000051).mean * 100)}%` });
-    expect(none!.shadowRoot?.querySelector('.dot')).not.toBeNull();
-    expect(none!.shadowRoot?.querySelector('.badge')?.getAttribute('aria-label')).toMatch(/keep-probability \d+% ± \d+/);
+    expect(rootOf(none).querySelector('.dot')).not.toBeNull();
+    expect(rootOf(none).querySelector('.badge')?.getAttribute('aria-label')).toMatch(/keep-probability \d+% ± \d+/);
   });
 
   it('adds badges only to rows added later (lazy loading, paging), in a second batch with only the new records', async () => {
@@ -209,7 +227,7 @@ describe('record badges', () => {
     const reused = doc.querySelector('[role="row"][aria-rowindex="3"]')!;
     reused.querySelector('[data-field="title"] a')!.setAttribute('href', '/release/1000080-Other');
     await settle(runner);
-    expect(hosts(doc).map((h) => h.dataset.releaseId)).toEqual(['1000080', '1000060']);
+    expect(hosts(doc).map((h) => data(h).releaseId)).toEqual(['1000080', '1000060']);
     expect(reused.querySelectorAll('[data-keepers-badge]')).toHaveLength(1);
     expect(runner.badges.all()).toHaveLength(2);
     expect(reports).toEqual([]);
@@ -224,7 +242,7 @@ describe('record badges', () => {
     api.failScoring = false;
     doc.querySelector('main')?.append(doc.createElement('p'));
     await settle(runner);
-    expect(hosts(doc).map((h) => h.dataset.releaseId || `m:${h.dataset.masterId}`)).toEqual(['m:500001', '1000001', '1000010']);
+    expect(hosts(doc).map((h) => data(h).releaseId || `m:${data(h).masterId}`)).toEqual(['m:500001', '1000001', '1000010']);
   });
 
   it('a failing feature does not stop the others', async () => {
@@ -235,10 +253,10 @@ describe('record badges', () => {
     const { doc, reports } = await open('release.html', api, [broken, recordBadges, brokenAddon, header!, why!, labels!]);
     expect(reports.map(([id]) => id).sort()).toEqual(['broken-addon', 'broken-badges']);
     const all = hosts(doc);
-    expect(all.map((h) => h.dataset.releaseId)).toEqual(['1000001', '1000002', '1000003', '1000050', '1000051']);
+    expect(all.map((h) => data(h).releaseId)).toEqual(['1000001', '1000002', '1000003', '1000050', '1000051']);
     for (const host of all) {
-      expect(host.shadowRoot?.querySelector('[data-keepers-why]')).not.toBeNull();
-      expect(host.shadowRoot?.querySelectorAll('[data-keepers-label-button]')).toHaveLength(2);
+      expect(rootOf(host).querySelector('[data-keepers-why]')).not.toBeNull();
+      expect(rootOf(host).querySelectorAll('[data-keepers-label-button]')).toHaveLength(2);
     }
   });
 
@@ -264,7 +282,7 @@ describe('record badges', () => {
     // The badge's look lives in its shadow root.
     for (const host of hosts(doc)) {
       expect(host.getAttribute('style')).toBeNull();
-      expect(host.shadowRoot?.querySelector('style')?.textContent).toContain(':host');
+      expect(rootOf(host).querySelector('style')?.textContent).toContain(':host');
     }
   });
 
@@ -273,10 +291,10 @@ describe('record badges', () => {
     api.toggles = { 'why-shown': false, 'release-header-badge': false };
     const { doc } = await open('release.html', api);
     const all = hosts(doc);
-    expect(all.some((h) => h.dataset.variant === 'header')).toBe(false);
+    expect(all.some((h) => data(h).variant === 'header')).toBe(false);
     expect(all.length).toBe(4);
-    expect(all.every((h) => h.shadowRoot?.querySelector('[data-keepers-why]') === null)).toBe(true);
-    expect(all.every((h) => h.shadowRoot?.querySelectorAll('[data-keepers-label-button]').length === 2)).toBe(true);
+    expect(all.every((h) => rootOf(h).querySelector('[data-keepers-why]') === null)).toBe(true);
+    expect(all.every((h) => rootOf(h).querySelectorAll('[data-keepers-label-button]').length === 2)).toBe(true);
   });
 
   it('removes its badges when the content script is invalidated', async () => {
@@ -297,7 +315,7 @@ describe('release header badge', () => {
     const api = new RecordingApi(ruleScore);
     const { doc } = await open(name, api);
     const header = doc.querySelector('h1 [data-keepers-badge]') as HTMLElement | null;
-    expect(header?.dataset).toMatchObject({ releaseId: String(id), variant: 'header', strategy: ruleScore(id).strategy });
+    expect(data(header)).toMatchObject({ releaseId: String(id), variant: 'header', strategy: ruleScore(id).strategy });
     // The page's own record is scored once, in the same batch as the rows.
     expect(api.scoreBatches).toHaveLength(1);
     expect(api.scoreBatches[0]?.filter((r) => r.releaseId === id)).toHaveLength(1);
@@ -328,7 +346,7 @@ describe('"Why shown?"', () => {
     ];
     const { doc, dom } = await open('wantlist.html', api);
     const host = doc.querySelector('[data-keepers-badge][data-release-id="1000060"]')!;
-    const root = host.shadowRoot!;
+    const root = rootOf(host);
     const button = root.querySelector<HTMLButtonElement>('[data-keepers-why]')!;
     const popover = root.getElementById(button.getAttribute('aria-controls')!)!;
     expect(button.tagName).toBe('BUTTON');
@@ -368,19 +386,19 @@ describe('before the model has learned from any label', () => {
     const badges = hosts(doc);
     expect(badges).toHaveLength(4);
     for (const badge of badges) {
-      expect(badge.dataset).toMatchObject({ strategy: 'explore', learned: 'false' });
+      expect(data(badge)).toMatchObject({ strategy: 'explore', learned: 'false' });
       expect(badgeParts(badge)).toEqual({ text: 'No labels yet — label this to teach Keepers', prob: '' });
       const visible = shadowText(badge);
       expect(visible).not.toMatch(/High-confidence|Learning from this|%|±/);
-      const described = badge.shadowRoot!.querySelector('.badge')!.getAttribute('aria-label')!;
+      const described = rootOf(badge).querySelector('.badge')!.getAttribute('aria-label')!;
       expect(described).toMatch(/no keep-probability/);
       expect(described).not.toMatch(/\d+%|±|High-confidence/);
-      expect(badge.shadowRoot!.querySelectorAll('[data-keepers-label-button]')).toHaveLength(2);
+      expect(rootOf(badge).querySelectorAll('[data-keepers-label-button]')).toHaveLength(2);
     }
-    const keeper = badges[1]!.shadowRoot!.querySelector<HTMLButtonElement>('[data-keeper="true"]')!;
+    const keeper = rootOf(badges[1]).querySelector<HTMLButtonElement>('[data-keeper="true"]')!;
     keeper.click();
     expect(api.labels).toEqual([{ releaseId: 1000051, keeper: true }]);
-    expect(badges[1]!.dataset.keepersLabel).toBe('keeper');
+    expect(data(badges[1]).keepersLabel).toBe('keeper');
     expect(shadowText(badges[1]!)).toContain('✓ Keeper');
     expect(shadowText(badges[1]!)).not.toMatch(/%/);
   });
@@ -414,7 +432,7 @@ describe('before the model has learned from any label', () => {
     const { doc } = await open('release.html', api);
     const header = doc.querySelector<HTMLElement>('h1 [data-keepers-badge]')!;
     expect(badgeParts(header)).toEqual({ text: 'No labels yet — label this to teach Keepers', prob: '' });
-    const root = header.shadowRoot!;
+    const root = rootOf(header);
     root.querySelector<HTMLButtonElement>('[data-keepers-why]')!.click();
     await new Promise((r) => setTimeout(r, 0));
     expect(api.explainedRecords[0]?.score).toMatchObject({ strategy: 'explore', learned: false });
@@ -435,17 +453,17 @@ describe('label buttons', () => {
     const badges = Array.from(doc.querySelectorAll<HTMLElement>('[data-keepers-badge][data-release-id="1000001"]'));
     expect(badges).toHaveLength(2);
 
-    const keeper = badges[0]!.shadowRoot!.querySelector<HTMLButtonElement>('[data-keeper="true"]')!;
+    const keeper = rootOf(badges[0]).querySelector<HTMLButtonElement>('[data-keeper="true"]')!;
     keeper.click();
     // Before the background has answered:
-    expect(badges.map((b) => b.dataset.keepersLabel)).toEqual(['keeper', 'keeper']);
+    expect(badges.map((b) => data(b).keepersLabel)).toEqual(['keeper', 'keeper']);
     expect(keeper.getAttribute('aria-pressed')).toBe('true');
-    expect(badges[1]!.shadowRoot!.querySelector('[data-keeper="true"]')?.getAttribute('aria-pressed')).toBe('true');
+    expect(rootOf(badges[1]).querySelector('[data-keeper="true"]')?.getAttribute('aria-pressed')).toBe('true');
     expect(shadowText(badges[0]!)).toContain('Keeper');
     expect(api.labels).toEqual([{ releaseId: 1000001, keeper: true }]);
     api.answerLabels();
     await new Promise((r) => setTimeout(r, 0));
-    expect(badges[0]!.dataset.keepersLabel).toBe('keeper');
+    expect(data(badges[0]).keepersLabel).toBe('keeper');
   });
 
   it('a script on the page cannot label: clicks that are not trusted (button.click(), dispatchEvent) are ignored', async () => {
@@ -453,12 +471,41 @@ describe('label buttons', () => {
     // The runner's own check (event.isTrusted), as in the extension: jsdom's clicks are untrusted, like a page script's.
     const { doc, reports } = await open('label.html', api, undefined, false);
     const badge = doc.querySelector<HTMLElement>('[data-keepers-badge][data-release-id="1000020"]')!;
-    const button = badge.shadowRoot!.querySelector<HTMLButtonElement>('[data-keeper="true"]')!;
+    const button = rootOf(badge).querySelector<HTMLButtonElement>('[data-keeper="true"]')!;
     button.click();
     button.dispatchEvent(new doc.defaultView!.MouseEvent('click', { bubbles: true, composed: true }));
     expect(api.labels).toEqual([]);
-    expect(badge.dataset.keepersLabel).toBeUndefined();
+    expect(data(badge).keepersLabel).toBeUndefined();
     expect(reports.some(([id, e]) => id === 'label-buttons' && String(e).includes('isTrusted'))).toBe(true);
+  });
+
+  it('a script on the page cannot read scores or labels: closed shadow roots, no score or label attributes in the page DOM', async () => {
+    const earlier = new Map([[1000051, true], [1000020, false]]);
+    const api = new RecordingApi((id) => ({ ...ruleScore(id), ...(earlier.has(id) ? { strategy: 'none' as const, label: earlier.get(id)! } : {}) }));
+    const { doc } = await open('marketplace-list.html', api);
+    // The user labels one more record on the page.
+    rootOf(doc.querySelector('[data-keepers-badge][data-release-id="1000001"]')).querySelector<HTMLButtonElement>('[data-keeper="true"]')!.click();
+    expect(api.labels).toEqual([{ releaseId: 1000001, keeper: true }]);
+    expect(data(doc.querySelector('[data-keepers-badge][data-release-id="1000001"]')).keepersLabel).toBe('keeper');
+
+    // What a page script sees, with plain DOM calls:
+    const pageHosts = Array.from(doc.querySelectorAll('[data-keepers-badge]'));
+    expect(pageHosts).toHaveLength(4);
+    const neutral = ['data-keepers', 'data-keepers-badge', 'data-variant', 'data-release-id', 'data-master-id'];
+    for (const host of pageHosts) {
+      expect(host.shadowRoot).toBeNull();
+      expect(host.getAttributeNames().filter((name) => !neutral.includes(name))).toEqual([]);
+      expect(host.textContent).toBe('');
+    }
+    const leaky = ['data-strategy', 'data-mean', 'data-uncertainty', 'data-learned', 'data-keepers-label'];
+    expect(Array.from(doc.querySelectorAll(leaky.map((a) => `[${a}]`).join(', ')))).toEqual([]);
+    // Every text node and attribute the page can reach.
+    const html = [doc.documentElement.textContent ?? '', ...Array.from(doc.querySelectorAll('*')).flatMap((el) => el.getAttributeNames().map((n) => `${n}=${el.getAttribute(n) ?? ''}`))].join('\n');
+    for (const id of [1000001, 1000051, 1000060, 1000020]) {
+      expect(html).not.toContain(`${Math.round(ruleScore(id).mean * 100)}% ± `);
+      expect(html).not.toContain(ruleScore(id).mean.toFixed(4));
+    }
+    expect(html).not.toMatch(/High-confidence|Learning from this|keep-probability|✓ Keeper|✗ Not a keeper/);
   });
 
   it('shows the previous state again when the label could not be queued', async () => {
@@ -466,11 +513,11 @@ describe('label buttons', () => {
     api.failLabels = true;
     const { doc, reports } = await open('label.html', api);
     const badge = doc.querySelector<HTMLElement>('[data-keepers-badge][data-release-id="1000020"]')!;
-    badge.shadowRoot!.querySelector<HTMLButtonElement>('[data-keeper="false"]')!.click();
-    expect(badge.dataset.keepersLabel).toBe('not-keeper');
+    rootOf(badge).querySelector<HTMLButtonElement>('[data-keeper="false"]')!.click();
+    expect(data(badge).keepersLabel).toBe('not-keeper');
     api.answerLabels();
     await new Promise((r) => setTimeout(r, 0));
-    expect(badge.dataset.keepersLabel).toBeUndefined();
+    expect(data(badge).keepersLabel).toBeUndefined();
     expect(reports.map(([id]) => id)).toEqual(['label-buttons']);
   });
 });
@@ -486,8 +533,8 @@ describe('master-only rows', () => {
     const master = rows[0]!.querySelector<HTMLElement>('[data-keepers-badge]')!;
     // data-release-id stays (empty: no release), data-master-id names the master; the score is the master's.
     expect(master.getAttribute('data-release-id')).toBe('');
-    expect(master.dataset).toMatchObject({ masterId: '500001', strategy: ruleScore(500001).strategy });
-    expect(Number(master.dataset.mean)).toBeCloseTo(ruleScore(500001).mean, 4);
+    expect(data(master)).toMatchObject({ masterId: '500001', strategy: ruleScore(500001).strategy });
+    expect(Number(data(master).mean)).toBeCloseTo(ruleScore(500001).mean, 4);
     expect(master.closest('td')?.className).toContain('skittles_');
     expect(rows[1]!.querySelector('[data-keepers-badge]')?.hasAttribute('data-master-id')).toBe(false);
   });
@@ -496,14 +543,14 @@ describe('master-only rows', () => {
     const api = new RecordingApi(ruleScore);
     const { doc } = await open('label.html', api);
     const master = doc.querySelector<HTMLElement>('[data-keepers-badge][data-master-id="500007"]')!;
-    const root = master.shadowRoot!;
+    const root = rootOf(master);
     expect(root.querySelectorAll('[data-keepers-label-button]')).toHaveLength(0);
     expect(root.querySelector('.badge')?.getAttribute('title')).toMatch(/Open a version to label it/);
     expect(root.querySelector('.badge')?.getAttribute('aria-label')).toMatch(/Open a version to label it/);
     // Release rows of the same page keep their buttons and no hint.
     const release = doc.querySelector<HTMLElement>('[data-keepers-badge][data-release-id="1000020"]')!;
-    expect(release.shadowRoot!.querySelectorAll('[data-keepers-label-button]')).toHaveLength(2);
-    expect(release.shadowRoot!.querySelector('.badge')?.getAttribute('title')).not.toMatch(/Open a version/);
+    expect(rootOf(release).querySelectorAll('[data-keepers-label-button]')).toHaveLength(2);
+    expect(rootOf(release).querySelector('.badge')?.getAttribute('title')).not.toMatch(/Open a version/);
 
     root.querySelector<HTMLButtonElement>('[data-keepers-why]')!.click();
     await new Promise((r) => setTimeout(r, 0));
@@ -516,8 +563,8 @@ describe('master-only rows', () => {
     const api = new RecordingApi(ruleScore);
     const { doc } = await open('master.html', api);
     const header = doc.querySelector<HTMLElement>('h1 [data-keepers-badge]')!;
-    expect(header.dataset).toMatchObject({ releaseId: '1000001', masterId: '500001' });
-    header.shadowRoot!.querySelector<HTMLButtonElement>('[data-keeper="true"]')!.click();
+    expect(data(header)).toMatchObject({ releaseId: '1000001', masterId: '500001' });
+    rootOf(header).querySelector<HTMLButtonElement>('[data-keeper="true"]')!.click();
     expect(api.labels).toEqual([{ releaseId: 1000001, keeper: true }]);
   });
 });
@@ -530,20 +577,20 @@ describe('earlier labels', () => {
     const { doc } = await open('marketplace-list.html', api);
     const badge = (id: number) => doc.querySelector<HTMLElement>(`[data-keepers-badge][data-release-id="${id}"]`)!;
     const pressed = (id: number) =>
-      Array.from(badge(id).shadowRoot!.querySelectorAll('[data-keepers-label-button]')).map((b) => [b.getAttribute('data-keeper'), b.getAttribute('aria-pressed')]);
+      Array.from(rootOf(badge(id)).querySelectorAll('[data-keepers-label-button]')).map((b) => [b.getAttribute('data-keeper'), b.getAttribute('aria-pressed')]);
 
-    expect(badge(1000051).dataset.keepersLabel).toBe('keeper');
+    expect(data(badge(1000051)).keepersLabel).toBe('keeper');
     expect(shadowText(badge(1000051))).toContain('✓ Keeper');
     expect(pressed(1000051)).toEqual([['true', 'true'], ['false', 'false']]);
-    expect(badge(1000020).dataset.keepersLabel).toBe('not-keeper');
+    expect(data(badge(1000020)).keepersLabel).toBe('not-keeper');
     expect(shadowText(badge(1000020))).toContain('✗ Not a keeper');
     expect(pressed(1000020)).toEqual([['true', 'false'], ['false', 'true']]);
-    expect(badge(1000001).dataset.keepersLabel).toBeUndefined();
+    expect(data(badge(1000001)).keepersLabel).toBeUndefined();
     expect(pressed(1000001)).toEqual([['true', 'false'], ['false', 'false']]);
 
     // Changing one's mind works from there, and sends the new label.
-    badge(1000020).shadowRoot!.querySelector<HTMLButtonElement>('[data-keeper="true"]')!.click();
-    expect(badge(1000020).dataset.keepersLabel).toBe('keeper');
+    rootOf(badge(1000020)).querySelector<HTMLButtonElement>('[data-keeper="true"]')!.click();
+    expect(data(badge(1000020)).keepersLabel).toBe('keeper');
     expect(api.labels).toEqual([{ releaseId: 1000020, keeper: true }]);
   });
 
@@ -551,13 +598,13 @@ describe('earlier labels', () => {
     const api = new RecordingApi(ruleScore);
     const { doc, runner } = await open('label.html', api);
     const row = doc.querySelector('[data-keepers-badge][data-release-id="1000020"]')!.closest('tr')!;
-    row.querySelector('[data-keepers-badge]')!.shadowRoot!.querySelector<HTMLButtonElement>('[data-keeper="false"]')!.click();
+    rootOf(row.querySelector('[data-keepers-badge]')).querySelector<HTMLButtonElement>('[data-keeper="false"]')!.click();
     api.answerLabels();
     row.querySelector('[data-keepers-badge]')!.remove();
     await settle(runner);
     const back = row.querySelector<HTMLElement>('[data-keepers-badge]')!;
-    expect(back.dataset.keepersLabel).toBe('not-keeper');
-    expect(back.shadowRoot!.querySelector('[data-keeper="false"]')?.getAttribute('aria-pressed')).toBe('true');
+    expect(data(back).keepersLabel).toBe('not-keeper');
+    expect(rootOf(back).querySelector('[data-keeper="false"]')?.getAttribute('aria-pressed')).toBe('true');
     expect(api.scoreBatches).toHaveLength(1);
   });
 
@@ -566,7 +613,7 @@ describe('earlier labels', () => {
     api.toggles = { 'label-buttons': false };
     const { doc } = await open('wantlist.html', api);
     const badge = doc.querySelector<HTMLElement>('[data-keepers-badge][data-release-id="1000060"]')!;
-    expect(badge.dataset.keepersLabel).toBe('keeper');
-    expect(badge.shadowRoot!.querySelectorAll('[data-keepers-label-button]')).toHaveLength(0);
+    expect(data(badge).keepersLabel).toBe('keeper');
+    expect(rootOf(badge).querySelectorAll('[data-keepers-label-button]')).toHaveLength(0);
   });
 });
