@@ -35,6 +35,13 @@ export interface PosteriorConfig {
   tsScale: number;
   /** Rows kept in the posterior (the newest labels first, then weak rows); bounds the n³ fit. */
   maxRows: number;
+  /**
+   * Apply the Platt map fitted on held-out picks to shown probabilities. Off by default: the picks are
+   * the records the model liked, so their keeper rate at a score overstates the rate of all records at
+   * that score (measured: the map raised ECE on all candidates; docs/evaluation/report.md). The pairs
+   * are collected either way and their held-out ECE is reported.
+   */
+  calibrate: boolean;
   /** Empirical-Bayes steps on the variances after each refit (tunePosterior); 0 keeps them as configured. */
   tuneSteps: number;
   /** Rows (the first ones: the newest labels) the empirical-Bayes steps look at; bounds their n³ cost. */
@@ -54,6 +61,7 @@ export const DEFAULT_POSTERIOR: PosteriorConfig = Object.freeze({
   variance: Object.freeze({ bias: 0.02, embedding: 0.03, artist: 0.1, label: 0.1, genre: 0.1, style: 0.1, era: 0.1, decade: 0.05, styleEra: 0.1, labelEra: 0.05 }),
   tsScale: 0.1,
   maxRows: 1000,
+  calibrate: false,
   tuneSteps: 0,
   tuneRows: 300,
 }) as PosteriorConfig;
@@ -98,11 +106,13 @@ export interface PosteriorState {
 }
 
 // ---- Calibration: shown probabilities that mean what they say ---------------------------------------
-// The posterior mean is a least-squares estimate of P(keep), usually close to calibrated, but nothing
-// guarantees it. Each batch's picks are scored *before* their labels are learned (held-out by
-// construction); those (score, label) pairs fit a Platt map p = σ(a · logit(score) + b) by a few Newton
-// steps with a ridge pull toward the identity (a = 1, b = 0) worth CALIBRATION_PRIOR pairs, so a short
-// history cannot bend it far. Ranking (and so selection) is unchanged: the map is monotone.
+// The posterior mean is a least-squares estimate of P(keep), and measured on every candidate it is
+// calibrated (ECE ≤ 0.03 over batches 10–49 on the five collectors: docs/evaluation/report.md). Each
+// batch's picks are scored *before* their labels are learned (held-out by construction) and kept as
+// (score, label) pairs; a Platt map p = σ(a · logit(score) + b) is fitted on them (damped Newton, a
+// ridge toward the identity worth CALIBRATION_PRIOR pairs, a ≥ MIN_SLOPE so ranking never turns).
+// It is applied only with config.calibrate: the pairs are the picks, whose keeper rate at a given
+// score overstates that of all records, and applied to every candidate the map made ECE worse.
 
 export interface Calibration {
   /** Held-out scores (raw posterior means) and their labels, newest last; at most CALIBRATION_PAIRS. */
@@ -113,6 +123,8 @@ export interface Calibration {
 }
 
 export const CALIBRATION_PAIRS = 1000;
+/** The map's slope never goes below this: it may flatten scores, never reverse them. */
+const MIN_SLOPE = 0.05;
 export const CALIBRATION_PRIOR = 50;
 const EPS = 1e-3;
 const logit = (p: number) => Math.log(Math.min(1 - EPS, Math.max(EPS, p)) / (1 - Math.min(1 - EPS, Math.max(EPS, p))));
@@ -122,18 +134,30 @@ export function fitCalibration(scores: number[], labels: number[]): Calibration 
   const keep = Math.max(0, scores.length - CALIBRATION_PAIRS);
   const xs = scores.slice(keep);
   const ys = labels.slice(keep);
+  const zs = xs.map(logit);
+  const lambda = CALIBRATION_PRIOR;
+  // Σ logloss(σ(a·z + b), y) + λ/2 ((a − 1)² + b²): convex; damped Newton with backtracking so a step
+  // never makes it worse, and a kept ≥ MIN_SLOPE so the map can never turn the ranking around.
+  const objective = (a: number, b: number) => {
+    let f = (lambda / 2) * ((a - 1) ** 2 + b ** 2);
+    for (let i = 0; i < zs.length; i++) {
+      const t = a * zs[i]! + b;
+      // log(1 + e^t) − y·t, stable for large |t|.
+      f += Math.max(t, 0) + Math.log1p(Math.exp(-Math.abs(t))) - ys[i]! * t;
+    }
+    return f;
+  };
   let a = 1;
   let b = 0;
-  const lambda = CALIBRATION_PRIOR;
-  for (let iter = 0; iter < 25 && xs.length > 0; iter++) {
-    // Newton step on Σ logloss(σ(a·z + b), y) + λ/2 ((a − 1)² + b²).
+  let current = objective(a, b);
+  for (let iter = 0; iter < 30 && zs.length > 0; iter++) {
     let ga = lambda * (a - 1);
     let gb = lambda * b;
     let haa = lambda;
     let hab = 0;
     let hbb = lambda;
-    for (let i = 0; i < xs.length; i++) {
-      const z = logit(xs[i]!);
+    for (let i = 0; i < zs.length; i++) {
+      const z = zs[i]!;
       const p = 1 / (1 + Math.exp(-(a * z + b)));
       const r = p - ys[i]!;
       const w = p * (1 - p);
@@ -147,9 +171,21 @@ export function fitCalibration(scores: number[], labels: number[]): Calibration 
     if (!(det > 1e-12)) break;
     const da = (hbb * ga - hab * gb) / det;
     const db = (haa * gb - hab * ga) / det;
-    a -= da;
-    b -= db;
-    if (Math.abs(da) + Math.abs(db) < 1e-7) break;
+    let step = 1;
+    let moved = false;
+    for (let k = 0; k < 30; k++, step /= 2) {
+      const na = Math.max(MIN_SLOPE, a - step * da);
+      const nb = b - step * db;
+      const f = objective(na, nb);
+      if (f < current) {
+        a = na;
+        b = nb;
+        current = f;
+        moved = true;
+        break;
+      }
+    }
+    if (!moved || Math.abs(step * da) + Math.abs(step * db) < 1e-7) break;
   }
   return { scores: xs, labels: ys, a, b };
 }
@@ -280,9 +316,9 @@ export class TastePosterior {
   /** Held-out pairs and the Platt map applied to shown probabilities (undefined = identity). */
   calibration: Calibration | undefined = undefined;
 
-  /** The shown keep-probability for a raw posterior mean. */
+  /** The shown keep-probability for a raw posterior mean (the Platt map only when config.calibrate). */
   calibrate(mean: number): number {
-    return applyCalibration(this.calibration, mean);
+    return this.config.calibrate ? applyCalibration(this.calibration, mean) : mean;
   }
 
   toState(): PosteriorState {

@@ -125,6 +125,25 @@ describe('calibration (Platt map on held-out pairs)', () => {
     expect(Math.abs(applyCalibration(fitCalibration(right.scores, right.labels), 0.25) - 0.25)).toBeLessThan(0.04);
   });
 
+  it('never turns the ranking around, even on separable or contrary pairs', () => {
+    const separable = fitCalibration([...Array(200).fill(0.9), ...Array(800).fill(0.02)], [...Array(200).fill(1), ...Array(800).fill(0)]);
+    const contrary = fitCalibration([...Array(300).fill(0.9), ...Array(300).fill(0.02)], [...Array(300).fill(0), ...Array(300).fill(1)]);
+    for (const c of [separable, contrary]) {
+      expect(Number.isFinite(c.a) && Number.isFinite(c.b)).toBe(true);
+      expect(c.a).toBeGreaterThan(0);
+      expect(applyCalibration(c, 0.9)).toBeGreaterThan(applyCalibration(c, 0.02));
+    }
+  });
+
+  it('is applied to shown probabilities only when the config asks for it', () => {
+    const { releases, keeper } = syntheticCatalogue(60, 9);
+    const rs = rows(releases, keeper);
+    const pairs = { scores: Array(100).fill(0.05), labels: Array.from({ length: 100 }, (_, i) => (i % 2 ? 1 : 0)) };
+    const c = fitCalibration(pairs.scores, pairs.labels);
+    expect(TastePosterior.fit(rs, {}, c).calibrate(0.05)).toBe(0.05);
+    expect(TastePosterior.fit(rs, { calibrate: true }, c).calibrate(0.05)).toBeGreaterThan(0.2);
+  });
+
   it('is monotone (ranking and selection unchanged) and stays near the identity on a short history', () => {
     const few = pairs(10, 0.5, 0, 4);
     const c = fitCalibration(few.scores, few.labels);
