@@ -4,6 +4,7 @@
 // A pairing stored by an earlier version in chrome.storage.local is moved here on first read.
 import { storage } from '@wxt-dev/storage';
 import type { Pairing } from './settings';
+import { idbStore } from './idb';
 
 const DB_NAME = 'keepers-secrets';
 const STORE = 'secrets';
@@ -11,29 +12,7 @@ const PAIRING_KEY = 'pairing';
 /** Where versions before issue 10 kept the pairing (token included). */
 const legacyPairingItem = storage.defineItem<Pairing | null>('local:pairing', { fallback: null });
 
-function openDb(): Promise<IDBDatabase> {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB_NAME, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(STORE);
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error ?? new Error('IndexedDB open failed'));
-  });
-}
-
-async function withStore<T>(mode: IDBTransactionMode, fn: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
-  const db = await openDb();
-  try {
-    return await new Promise<T>((resolve, reject) => {
-      const tx = db.transaction(STORE, mode);
-      const req = fn(tx.objectStore(STORE));
-      tx.oncomplete = () => resolve(req.result);
-      tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
-      tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
-    });
-  } finally {
-    db.close();
-  }
-}
+const withStore = idbStore(DB_NAME, STORE);
 
 /** The same two calls as a @wxt-dev/storage item. */
 export const pairingItem = {
