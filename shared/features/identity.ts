@@ -52,3 +52,22 @@ export function identityKeys(r: FeatureRelease): IdentityKeys {
     labelEra: keys('le', era === null ? [] : labels.filter((l) => l !== '').map((l) => `${l}@${era}`)),
   };
 }
+
+/** Overlap of two sorted key lists, each read as a unit vector with equal weights (cosine). */
+export function sortedCosine(a: Int32Array, b: Int32Array): number {
+  if (a.length === 0 || b.length === 0) return 0;
+  let i = 0;
+  let j = 0;
+  let common = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i]!;
+    const y = b[j]!;
+    if (x === y) {
+      common++;
+      i++;
+      j++;
+    } else if (x < y) i++;
+    else j++;
+  }
+  return common / Math.sqrt(a.length * b.length);
+}

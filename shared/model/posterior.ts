@@ -21,7 +21,7 @@
 // which is an exact posterior sample at every candidate jointly for the price of one n² solve; the
 // prior sample is explicit because the kernel is an inner product of explicit features (the sparse
 // groups draw one Gaussian per key, by hash, so the same key gets the same weight at X and at x*).
-import { IDENTITY_GROUPS, type IdentityGroup, type IdentityKeys } from '../features/identity';
+import { IDENTITY_GROUPS, sortedCosine as cosine, type IdentityGroup, type IdentityKeys } from '../features/identity';
 import { bytesToBase64, base64ToBytes } from './base64';
 
 export interface PosteriorConfig {
@@ -193,25 +193,6 @@ export function fitCalibration(scores: number[], labels: number[]): Calibration 
 export function applyCalibration(c: Calibration | undefined, score: number): number {
   if (!c) return score;
   return 1 / (1 + Math.exp(-(c.a * logit(score) + c.b)));
-}
-
-/** Overlap of two sorted key lists, each read as a unit vector with equal weights (cosine). */
-function cosine(a: Int32Array, b: Int32Array): number {
-  if (a.length === 0 || b.length === 0) return 0;
-  let i = 0;
-  let j = 0;
-  let common = 0;
-  while (i < a.length && j < b.length) {
-    const x = a[i]!;
-    const y = b[j]!;
-    if (x === y) {
-      common++;
-      i++;
-      j++;
-    } else if (x < y) i++;
-    else j++;
-  }
-  return common / Math.sqrt(a.length * b.length);
 }
 
 /** A standard normal per (draw seed, group, key): the same key gets the same prior weight everywhere. */

@@ -2,6 +2,7 @@
 // plus a bias). The `lin-ts` baseline learns on them, and batch diversity is measured in this space so
 // that every policy is compared on the same ruler.
 import type { Release } from '../schemas';
+import { sortedCosine } from '../features/identity';
 
 export const HAND_DIM = 1024;
 
@@ -32,21 +33,7 @@ export function handFeatureIndices(r: Release, dim = HAND_DIM): Int32Array {
 
 /** Euclidean distance of two L2-normalised binary vectors given their sorted active indices. */
 export function handDistance(a: Int32Array, b: Int32Array): number {
-  let i = 0;
-  let j = 0;
-  let common = 0;
-  while (i < a.length && j < b.length) {
-    const x = a[i] as number;
-    const y = b[j] as number;
-    if (x === y) {
-      common++;
-      i++;
-      j++;
-    } else if (x < y) i++;
-    else j++;
-  }
-  const cos = common / Math.sqrt(a.length * b.length);
-  return Math.sqrt(Math.max(0, 2 - 2 * cos));
+  return Math.sqrt(Math.max(0, 2 - 2 * sortedCosine(a, b)));
 }
 
 export function meanPairwiseHandDistance(rows: Int32Array[]): number | null {
