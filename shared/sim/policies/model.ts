@@ -9,6 +9,7 @@ import { encodeReleases, sliceEncoded, type EncodedReleases } from '../../featur
 import { KeepersModel, predict, initTf, type KeepersConfig, type Prediction } from '../../model';
 import { selectBatch, onlineUpdate, type SelectedItem, type SourcedLabel } from '../../bandit';
 import { createRng, deriveSeed, gaussian } from '../rng';
+import { cholesky, solveLower, solveUpper } from '../../model/posterior';
 import { argmaxUnchosen } from './argmax';
 import { topIndices, type LabelledIndex, type Policy, type PolicyFactory, type PolicyOptions, type SimWorld } from '../policy';
 
@@ -130,38 +131,6 @@ export const createGreedyPolicy: PolicyFactory = async (world, seed, opts) => {
   };
   return policy;
 };
-
-/** Solves A x = y for a symmetric positive-definite A (n × n, row-major) by Cholesky; returns L too. */
-function cholesky(a: Float64Array, n: number): Float64Array {
-  const l = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = a[i * n + j]!;
-      for (let k = 0; k < j; k++) s -= l[i * n + k]! * l[j * n + k]!;
-      l[i * n + j] = i === j ? Math.sqrt(Math.max(s, 1e-12)) : s / l[j * n + j]!;
-    }
-  }
-  return l;
-}
-function solveLower(l: Float64Array, n: number, y: Float64Array): Float64Array {
-  const x = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = y[i]!;
-    for (let k = 0; k < i; k++) s -= l[i * n + k]! * x[k]!;
-    x[i] = s / l[i * n + i]!;
-  }
-  return x;
-}
-function solveUpper(l: Float64Array, n: number, y: Float64Array): Float64Array {
-  // Solves Lᵀ x = y.
-  const x = new Float64Array(n);
-  for (let i = n - 1; i >= 0; i--) {
-    let s = y[i]!;
-    for (let k = i + 1; k < n; k++) s -= l[k * n + i]! * x[k]!;
-    x[i] = s / l[i * n + i]!;
-  }
-  return x;
-}
 
 export const NEURAL_LINEAR_DEFAULTS = { lambda: 1, v: 0.3, replay: 100 };
 
