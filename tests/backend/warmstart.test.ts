@@ -1,4 +1,5 @@
 // Warm start from an imported collection (`keepers import --as-keepers`): the default learner is fitted at
+import { makeRelease } from '../fixtures/ml/catalogue';
 import { UNLABELLED_SHARE } from '../../shared/bandit';
 import { DEFAULT_POSTERIOR } from '../../shared/model';
 // once (the keepers against unlabelled records, positive–unlabelled), and what it learns is the taste,
@@ -37,22 +38,7 @@ const TASTE_LABEL = 'Nightjar Sound';
 const TASTE_ARTISTS = ['Ossia Vale', 'Tomas Brandt Quartet', 'Ilse Moor', 'Raun Ekdal', 'The Quiet Harbour Trio'];
 
 function release(partial: Partial<Release> & { id: number }): Release {
-  return {
-    masterId: null,
-    title: `Record ${partial.id}`,
-    artists: [],
-    labels: [],
-    year: null,
-    released: null,
-    country: null,
-    genres: [],
-    styles: [],
-    formats: [{ name: 'Vinyl', qty: 1, descriptions: ['LP', 'Album'] }],
-    community: { have: null, want: null, rating: null, ratingCount: null },
-    lowestPrice: null,
-    thumb: null,
-    ...partial,
-  };
+  return makeRelease(partial.id, { formats: [{ name: 'Vinyl', qty: 1, descriptions: ['LP', 'Album'] }], ...partial });
 }
 
 describe('warm start from an imported collection', () => {
