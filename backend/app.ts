@@ -10,14 +10,14 @@ import { FEATURE_SCHEMA_VERSION } from '../shared/features';
 import { PairingThrottle, touchDevice } from './auth';
 import { ensureBanditRow, getArtifacts, getBanditState, insertVersion, logDecision, newVersionId, setActiveVersion } from './models';
 import { hasImportedLabels, latestLabelled } from './labels';
-import { NEIGHBOUR_CANDIDATES } from './reasons';
+import { NEIGHBOUR_CANDIDATES } from './bandit';
 import { sampleUnlabelled } from './records';
 import { configForPolicy } from '../shared/bandit/learner';
-import { DEFAULT_POLICY, UNLABELLED_CONTRAST, isPolicy, learnerFor, type PolicyName } from './policy';
-import { ensureTf } from './training/jobs';
-import { InProcessTrainer, WorkerTrainer, type Trainer } from './training/trainer';
+import { DEFAULT_POLICY, UNLABELLED_CONTRAST, isPolicy, learnerFor, type PolicyName } from './bandit';
+import { ensureTf } from './models/training/jobs';
+import { InProcessTrainer, WorkerTrainer, type Trainer } from './models/training/trainer';
 import type { Release } from '../shared/schemas';
-import { EmbeddingCache } from './scoring';
+import { EmbeddingCache } from './bandit';
 
 export const VERSION = '0.1.0';
 
@@ -230,7 +230,7 @@ export class App {
   }
 
   /**
-   * Online update for one labelled batch, by the policy the batch ran with (backend/policy.ts): `seed`
+   * Online update for one labelled batch, by the policy the batch ran with (backend/bandit/policy.ts): `seed`
    * = onlineUpdate on the batch's labels (triplets against history); the default learner = learn()
    * (encoder steps, then its Bayesian head refitted on every label). New version, counter + 1.
    */

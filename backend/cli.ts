@@ -9,11 +9,11 @@ import { App, defaultDbFile } from './app';
 import { Db } from './db';
 import { createPairingCode, listDevices, revokeDevice, PAIRING_CODE_TTL_MS } from './auth';
 import { DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, maxBodyBytesProblem, startServer } from './server';
-import { createImportSink } from './importSink';
-import { createProgressBar, importFile, ImportError, IMPORT_FORMATS, type ImportFormat } from './import';
-import { fullTrain } from './fullTrain';
-import { configFile, discogsToken, enrichRecords } from './enrich';
-import { POLICIES, choosePolicy, isPolicy, policySetting } from './policy';
+import { createImportSink } from './records';
+import { createProgressBar, importFile, ImportError, IMPORT_FORMATS, type ImportFormat } from '../shared/import';
+import { fullTrain } from './models';
+import { configFile, discogsToken, enrichRecords } from './records';
+import { POLICIES, choosePolicy, isPolicy, policySetting } from './bandit';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { TRPCError } from '@trpc/server';
-import { BoundedReleaseSchema } from '../limits';
+import { BoundedReleaseSchema } from '../../shared/schemas';
 import { authedProcedure, router } from '../trpc';
-import { selectBatch } from '../selection';
+import { selectBatch } from '../bandit';
 import { releasesByIds, missingIds } from '../records';
-import { predictReleases } from '../scoring';
+import { predictReleases } from '../bandit';
 import { getBanditState } from '../models';
-import { POLICIES, choosePolicy, headFor, policySetting } from '../policy';
+import { POLICIES, choosePolicy, headFor, policySetting } from '../bandit';
 
 const policyName = z.enum(POLICIES, { error: () => ({ message: `policy must be one of ${POLICIES.join(', ')}` }) });
 

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { TRPCError } from '@trpc/server';
-import { BoundedReleaseSchema } from '../limits';
+import { BoundedReleaseSchema } from '../../shared/schemas';
 import { authedProcedure, router } from '../trpc';
 import { releasesByIds } from '../records';
 import { latestLabelled } from '../labels';
-import { predictReleases } from '../scoring';
-import { NEIGHBOUR_CANDIDATES, reasonsFor } from '../reasons';
+import { predictReleases } from '../bandit';
+import { NEIGHBOUR_CANDIDATES, reasonsFor } from '../bandit';
 import { getBanditState } from '../models';
-import { headFor } from '../policy';
+import { headFor } from '../bandit';
 
 export const explainRouter = router({
   /** "Why shown?" for a stored record, or for `record` as seen on a page (scored, not stored). */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { KeeperLabelSchema } from '../../shared/schemas';
-import { BoundedReleaseSchema } from '../limits';
+import { BoundedReleaseSchema } from '../../shared/schemas';
 import { authedProcedure, router } from '../trpc';
 import { labelsSince, submitLabels } from '../labels';
 import { getBanditState } from '../models';

@@ -1,5 +1,5 @@
 import { authedProcedure, router } from '../trpc';
-import { metricsSummary } from '../metrics';
+import { metricsSummary } from '../bandit';
 
 export const metricsRouter = router({
   summary: authedProcedure.query(({ ctx }) => metricsSummary(ctx.app)),

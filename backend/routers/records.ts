@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BoundedReleaseSchema } from '../limits';
+import { BoundedReleaseSchema } from '../../shared/schemas';
 import { authedProcedure, router } from '../trpc';
 import { releasesByIds, upsertReleases } from '../records';
 

@@ -3,7 +3,7 @@ import { TRPCError } from '@trpc/server';
 import { authedProcedure, router } from '../trpc';
 import { releasesByIds, sampleUnlabelled } from '../records';
 import { latestLabelled } from '../labels';
-import { embedReleases, unitDistance } from '../scoring';
+import { embedReleases, unitDistance } from '../bandit';
 import { recordName } from '../../shared/explain';
 
 /** Records searched besides the labelled ones: a random sample, so the cost stays bounded on big catalogues. */

@@ -12,6 +12,7 @@ export {
   type ReleaseInput,
 } from './release';
 export { releaseFromPoolRecord, releaseFromApiRelease, releaseFromBasicInformation } from './adapters';
+export { RELEASE_LIMITS, releaseLimitProblem, BoundedReleaseSchema } from './limits';
 
 /** One keeper / not-keeper decision; clientId makes submitting it idempotent. */
 export const KeeperLabelSchema = z.object({

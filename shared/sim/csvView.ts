@@ -2,7 +2,7 @@
 // Rating, Released, release_id, folder, date added): artist, title, label with catalogue number,
 // formats and year. No genres, no styles, no master id, no country, no community stats. The warm-start
 // scenario hands imported keepers to the learners in this view, as the product's importer
-// (backend/import/csv.ts) would read them.
+// (shared/import/csv.ts) would read them.
 import type { Release } from '../schemas';
 
 export function csvExportView(r: Release): Release {

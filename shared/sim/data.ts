@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { releaseFromPoolRecord, type Release } from '../schemas';
-import { importFile, type ImportedItem, type ImportProblem } from '../../backend/import';
+import { importFile, type ImportedItem, type ImportProblem } from '../import';
 
 export interface Keepers {
   /** release ids the collector keeps */

@@ -6,17 +6,17 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { selectBatch } from '../../backend/selection';
-import { submitLabels, latestLabelled } from '../../backend/labels';
-import { upsertReleases, upsertReleasesIn } from '../../backend/records';
-import { getBanditState, setActiveVersion } from '../../backend/models';
-import { fullTrain } from '../../backend/fullTrain';
-import { InProcessTrainer, type Trainer } from '../../backend/training/trainer';
+import { selectBatch } from '../../backend/bandit/selection';
+import { submitLabels, latestLabelled } from '../../backend/labels/submit';
+import { upsertReleases, upsertReleasesIn } from '../../backend/records/repository';
+import { getBanditState, setActiveVersion } from '../../backend/models/repository';
+import { fullTrain } from '../../backend/models/fullTrain';
+import { InProcessTrainer, type Trainer } from '../../backend/models/training/trainer';
 import { Db, loadMigrations, migrate } from '../../backend/db';
 import { startServer } from '../../backend/server';
-import { createImportSink } from '../../backend/importSink';
-import { importFile } from '../../backend/import';
-import { createPairingCode } from '../../backend/auth';
+import { createImportSink } from '../../backend/records/importSink';
+import { importFile } from '../../shared/import';
+import { createPairingCode } from '../../backend/auth/pairing';
 import type { App } from '../../backend/app';
 import { callerFor, errorOf, makeClient, openApp, pairDevice, syntheticReleases, tempDir, withServer } from './helpers';
 

@@ -2,8 +2,8 @@
 // the client-library fixtures in ../shared/data/sources, served by the local stand-in for the API.
 import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { importFile, type ImportedItem } from '../../backend/import';
-import { createDiscogsClient, createMemoryCache, DiscogsApiError, keepersUserAgent } from '../../backend/discogs';
+import { importFile, type ImportedItem } from '../../shared/import';
+import { createDiscogsClient, createMemoryCache, DiscogsApiError, keepersUserAgent } from '../../backend/records/discogs';
 import { releaseFromApiRelease, releaseFromBasicInformation } from '../../shared/schemas';
 import { dataPath, hasData } from '../helpers/data';
 import { FakeDiscogs, fakeClock } from '../fixtures/import/fake-discogs';

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDiscogsClient, createMemoryCache, DiscogsApiError, keepersUserAgent, type DiscogsClientOptions } from '../../backend/discogs';
+import { createDiscogsClient, createMemoryCache, DiscogsApiError, keepersUserAgent, type DiscogsClientOptions } from '../../backend/records/discogs';
 import { parseRelease, type Release } from '../../shared/schemas';
 import { REPO_ROOT } from '../helpers/data';
 import { FakeDiscogs, fakeClock } from '../fixtures/import/fake-discogs';

@@ -6,10 +6,10 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Db } from '../../backend/db';
-import { createImportSink } from '../../backend/importSink';
-import { importFile } from '../../backend/import';
-import { discogsToken, enrichRecords, recordsToEnrich, sqliteCache } from '../../backend/enrich';
-import { releasesByIds } from '../../backend/records';
+import { createImportSink } from '../../backend/records/importSink';
+import { importFile } from '../../shared/import';
+import { discogsToken, enrichRecords, recordsToEnrich, sqliteCache } from '../../backend/records/enrich';
+import { releasesByIds } from '../../backend/records/repository';
 import { FIXTURES, tempDir } from './helpers';
 
 describe('keepers enrich', () => {

@@ -1,8 +1,8 @@
 // Full training (keepers train): stratified held-out split, curriculum order, and the promotion rule,
 // on a planted taste (Jazz records are keepers) with fixed seeds.
 import { describe, expect, it } from 'vitest';
-import { curriculumOrder, ensureTf, runFull, splitHoldout } from '../../backend/training/jobs';
-import { evaluate } from '../../backend/training/evaluate';
+import { curriculumOrder, ensureTf, runFull, splitHoldout } from '../../backend/models/training/jobs';
+import { evaluate } from '../../backend/models/training/evaluate';
 import { KeepersModel, loadArtifacts, predict, saveArtifacts } from '../../shared/model';
 import { configForPolicy, refitPosterior } from '../../shared/bandit';
 import { encodeReleases } from '../../shared/features';

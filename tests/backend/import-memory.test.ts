@@ -6,7 +6,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { importFile } from '../../backend/import';
+import { importFile } from '../../shared/import';
 import { CountingSink } from '../fixtures/import/memory-sink';
 import { writeSyntheticDump } from '../fixtures/import/synthetic-dump';
 

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { detectFormat, importFile, ImportError, type ImportedItem } from '../../backend/import';
+import { detectFormat, importFile, ImportError, type ImportedItem } from '../../shared/import';
 import { releaseFromApiRelease } from '../../shared/schemas';
 import { dataPath, hasData } from '../helpers/data';
 import { MemoryTransactionalSink } from '../fixtures/import/memory-sink';

@@ -12,7 +12,7 @@ import {
   ImportError,
   labelsFromCsv,
   type ImportProgress,
-} from '../../backend/import';
+} from '../../shared/import';
 import { REPO_ROOT } from '../helpers/data';
 import { MemoryTransactionalSink } from '../fixtures/import/memory-sink';
 import { writeSyntheticDump } from '../fixtures/import/synthetic-dump';

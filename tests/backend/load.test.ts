@@ -4,9 +4,9 @@
 // printed; the bound is loose because CI machines are small and shared).
 import { afterAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { upsertReleases } from '../../backend/records';
-import { latestLabelled } from '../../backend/labels';
-import { fullTrain } from '../../backend/fullTrain';
+import { upsertReleases } from '../../backend/records/repository';
+import { latestLabelled } from '../../backend/labels/submit';
+import { fullTrain } from '../../backend/models/fullTrain';
 import { openApp, pairDevice, syntheticReleases, tempDir, withServer, type Client } from './helpers';
 
 function percentile(values: number[], p: number): number {

@@ -4,17 +4,17 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { Db, loadMigrations, migrate } from '../../backend/db';
-import { selectBatch } from '../../backend/selection';
-import { latestLabelled, submitLabels } from '../../backend/labels';
-import { upsertReleases } from '../../backend/records';
-import { getArtifacts, getBanditState } from '../../backend/models';
-import { trainingConfig } from '../../backend/policy';
+import { selectBatch } from '../../backend/bandit/selection';
+import { latestLabelled, submitLabels } from '../../backend/labels/submit';
+import { upsertReleases } from '../../backend/records/repository';
+import { getArtifacts, getBanditState } from '../../backend/models/repository';
+import { trainingConfig } from '../../backend/bandit/policy';
 import type { App } from '../../backend/app';
 import { DEFAULT_CONFIG, loadArtifacts, saveArtifacts } from '../../shared/model';
 import { learn, onlineUpdate, selectThompson } from '../../shared/bandit';
 import type { Release } from '../../shared/schemas';
 import { callerFor, errorOf, openApp, syntheticReleases, tempDir } from './helpers';
-import { createPairingCode, redeemPairingCode } from '../../backend/auth';
+import { createPairingCode, redeemPairingCode } from '../../backend/auth/pairing';
 
 async function pairedCaller(app: App) {
   const { code } = await createPairingCode(app.db);

@@ -4,12 +4,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { dataPath, hasData } from '../helpers/data';
-import { importFile } from '../../backend/import';
-import { createImportSink } from '../../backend/importSink';
+import { importFile } from '../../shared/import';
+import { createImportSink } from '../../backend/records/importSink';
 import type { App } from '../../backend/app';
 import type { RunningServer } from '../../backend/server';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { selectBatch } from '../../backend/selection';
+import { selectBatch } from '../../backend/bandit/selection';
 import { mulberry32 } from '../../shared/random';
 import { openApp, pairDevice, tempDir, withServer, type Client } from './helpers';
 

@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { copyFileSync } from 'node:fs';
 import type { App } from '../../backend/app';
-import { createPairingCode } from '../../backend/auth';
-import { sampleUnlabelled, mergeRelease } from '../../backend/records';
-import { createImportSink } from '../../backend/importSink';
-import { importFile } from '../../backend/import';
+import { createPairingCode } from '../../backend/auth/pairing';
+import { sampleUnlabelled, mergeRelease } from '../../backend/records/repository';
+import { createImportSink } from '../../backend/records/importSink';
+import { importFile } from '../../shared/import';
 import { mulberry32 } from '../../shared/random';
 import { callerFor, errorOf, FIXTURES, openApp, syntheticReleases, tempDir } from './helpers';
 

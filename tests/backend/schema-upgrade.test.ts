@@ -2,10 +2,10 @@
 // can. The backend starts a fresh model for the new schema and refits it on the stored labels.
 import { afterAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { selectBatch } from '../../backend/selection';
-import { submitLabels } from '../../backend/labels';
-import { upsertReleases } from '../../backend/records';
-import { getBanditState } from '../../backend/models';
+import { selectBatch } from '../../backend/bandit/selection';
+import { submitLabels } from '../../backend/labels/submit';
+import { upsertReleases } from '../../backend/records/repository';
+import { getBanditState } from '../../backend/models/repository';
 import { FEATURE_SCHEMA_VERSION } from '../../shared/features';
 import { openApp, syntheticReleases, tempDir } from './helpers';
 

@@ -2,13 +2,13 @@
 // embeddings, yet the same reasons shared/explain gives from freshly computed evidence.
 import { afterAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { selectBatch } from '../../backend/selection';
-import { latestLabelled, submitLabels } from '../../backend/labels';
-import { upsertReleases } from '../../backend/records';
-import { reasonsFor } from '../../backend/reasons';
-import { embedReleases } from '../../backend/scoring';
-import { getBanditState } from '../../backend/models';
-import { createPairingCode, redeemPairingCode } from '../../backend/auth';
+import { selectBatch } from '../../backend/bandit/selection';
+import { latestLabelled, submitLabels } from '../../backend/labels/submit';
+import { upsertReleases } from '../../backend/records/repository';
+import { reasonsFor } from '../../backend/bandit/reasons';
+import { embedReleases } from '../../backend/bandit/scoring';
+import { getBanditState } from '../../backend/models/repository';
+import { createPairingCode, redeemPairingCode } from '../../backend/auth/pairing';
 import { recordName } from '../../shared/explain';
 import { callerFor, openApp, syntheticReleases, tempDir } from './helpers';
 

@@ -3,12 +3,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { selectBatch } from '../../backend/selection';
-import { submitLabels } from '../../backend/labels';
-import { upsertReleases } from '../../backend/records';
-import { getBanditState, setActiveVersion } from '../../backend/models';
-import { InProcessTrainer, type Trainer } from '../../backend/training/trainer';
-import { predictReleases } from '../../backend/scoring';
+import { selectBatch } from '../../backend/bandit/selection';
+import { submitLabels } from '../../backend/labels/submit';
+import { upsertReleases } from '../../backend/records/repository';
+import { getBanditState, setActiveVersion } from '../../backend/models/repository';
+import { InProcessTrainer, type Trainer } from '../../backend/models/training/trainer';
+import { predictReleases } from '../../backend/bandit/scoring';
 import type { App } from '../../backend/app';
 import { openApp, syntheticReleases, tempDir } from './helpers';
 

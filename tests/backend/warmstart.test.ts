@@ -7,17 +7,17 @@ import { DEFAULT_POSTERIOR } from '../../shared/model';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createImportSink } from '../../backend/importSink';
-import { importFile } from '../../backend/import';
-import { upsertReleases } from '../../backend/records';
-import { getArtifacts, getBanditState } from '../../backend/models';
-import { selectBatch } from '../../backend/selection';
-import { predictReleases } from '../../backend/scoring';
+import { createImportSink } from '../../backend/records/importSink';
+import { importFile } from '../../shared/import';
+import { upsertReleases } from '../../backend/records/repository';
+import { getArtifacts, getBanditState } from '../../backend/models/repository';
+import { selectBatch } from '../../backend/bandit/selection';
+import { predictReleases } from '../../backend/bandit/scoring';
 import type { App } from '../../backend/app';
 import type { Release } from '../../shared/schemas';
 import { mulberry32 } from '../../shared/random';
 import { callerFor, openApp, syntheticReleases, tempDir } from './helpers';
-import { createPairingCode, redeemPairingCode } from '../../backend/auth';
+import { createPairingCode, redeemPairingCode } from '../../backend/auth/pairing';
 
 const CSV_HEADER = 'Catalog#,Artist,Title,Label,Format,Rating,Released,release_id,CollectionFolder,Date Added';
 

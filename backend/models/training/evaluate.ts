@@ -1,5 +1,5 @@
 // Held-out evaluation of predicted keep-probabilities against labels (AUC and ECE from shared/metrics).
-import { auc, ece } from '../../shared/metrics';
+import { auc, ece } from '../../../shared/metrics';
 
 export interface Evaluation {
   n: number;

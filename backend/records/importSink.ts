@@ -3,10 +3,10 @@
 // interrupted import resumes after its last whole chunk and never leaves half a chunk behind.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { ImportedItem, ImportSink } from './import';
-import type { Db } from './db';
-import { sha256Hex } from './auth';
-import { upsertReleasesIn } from './records';
+import type { ImportedItem, ImportSink } from '../../shared/import';
+import type { Db } from '../db';
+import { sha256Hex } from '../auth';
+import { upsertReleasesIn } from './repository';
 
 export interface SqliteImportSink extends ImportSink {
   fingerprint: string;

@@ -2,8 +2,8 @@
 // genres/styles and reads collection / wantlist pages. It identifies itself with a unique User-Agent,
 // authenticates with a user token, stays under the rate limit with a token bucket that follows Discogs'
 // X-Discogs-Ratelimit-* headers and 429s, and consults a cache before every release request.
-import { releaseFromApiRelease, type Release } from '../../shared/schemas';
-import { itemFromListEntry } from '../import/json';
+import { releaseFromApiRelease, type Release } from '../../../shared/schemas';
+import { itemFromListEntry } from '../../../shared/import/json';
 
 export interface DiscogsCache {
   get(key: string): Promise<unknown | undefined>;

@@ -2,7 +2,7 @@
 // re-save (index column, "Catalognum", "DateAdded"), an R re-save ("Catalog.", "Date.Added", NA,
 // day-first dates, CRLF, blank padding rows of commas). Streamed through csv-parse.
 import { parse } from 'csv-parse';
-import { parseRelease, type ReleaseInput } from '../../shared/schemas';
+import { parseRelease, type ReleaseInput } from '../schemas';
 import type { TextSource } from './source';
 import { ImportError, errorMessage, ratingFrom, type ListKind, type ReadEvent } from './types';
 

@@ -2,7 +2,7 @@
 // normalised collections .jsonl and the Discogs monthly releases dump (XML, gzipped or not).
 // Records go to an ImportSink in chunks; the sink writes each chunk and its checkpoint in one
 // transaction, so an interrupted import resumes after the last committed chunk.
-import { releaseLimitProblem } from '../limits';
+import { releaseLimitProblem } from '../schemas';
 import path from 'node:path';
 import { looksLikeCollectionHeader, readCollectionCsv } from './csv';
 import { looksLikeJsonLines, readJsonDocument, readJsonLines, type JsonReadOptions } from './json';
@@ -161,7 +161,7 @@ export async function importFile(file: string, sink: ImportSink, opts: ImportOpt
       if (problems.length < maxProblems) problems.push({ file, ...ev.problem });
       continue;
     }
-    // Caps inside a record (backend/limits.ts): an oversized one is a problem, like a malformed one.
+    // Caps inside a record (shared/schemas/limits.ts): an oversized one is a problem, like a malformed one.
     const tooLarge = releaseLimitProblem(ev.item.release);
     if (tooLarge) {
       problemCount++;

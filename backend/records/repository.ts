@@ -1,7 +1,7 @@
 // Records (releases) in SQLite: chunked upserts that merge partial page metadata into what is known,
 // lookups by id in one query, and sampling of the unlabelled pool by random index ranges.
-import type { Release } from '../shared/schemas';
-import type { Db, Queries } from './db';
+import type { Release } from '../../shared/schemas';
+import type { Db, Queries } from '../db';
 
 export type RecordSource = 'page' | 'import' | 'api';
 

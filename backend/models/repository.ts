@@ -1,8 +1,8 @@
 // Model versions in SQLite: artifacts are split into the weights blob and the JSON metadata, and put
 // back together byte for byte (the sha256 in the artifacts covers the weights).
-import type { ModelArtifacts } from '../shared/model';
-import { DEFAULT_POLICY, isPolicyName, type PolicyName } from '../shared/bandit/learner';
-import type { Queries } from './db';
+import type { ModelArtifacts } from '../../shared/model';
+import { DEFAULT_POLICY, isPolicyName, type PolicyName } from '../../shared/bandit/learner';
+import type { Queries } from '../db';
 
 /** 'warm-start': the default learner fitted on an imported collection (`keepers import --as-keepers`). */
 export type VersionKind = 'initial' | 'online' | 'full' | 'warm-start';

@@ -1,9 +1,9 @@
 // Full training (`keepers train`): a fresh model trained on every label (latest per record) in curriculum
 // order, compared with the active version on held-out labels, and promoted only if it is not worse.
 // The new version is stored either way (status 'rejected' when not promoted) so the decision can be audited.
-import type { App } from './app';
-import { getArtifacts, getBanditState, insertVersion, logDecision, newVersionId, setActiveVersion } from './models';
-import { latestLabelled } from './labels';
+import type { App } from '../app';
+import { getArtifacts, getBanditState, insertVersion, logDecision, newVersionId, setActiveVersion } from './repository';
+import { latestLabelled } from '../labels';
 import type { Evaluation } from './training/evaluate';
 
 export interface FullTrainReport {

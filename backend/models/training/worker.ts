@@ -3,7 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import { runJob, type TrainingJob } from './jobs';
 
-if (!parentPort) throw new Error('backend/training/worker.ts must run in a worker thread (use worker.mjs).');
+if (!parentPort) throw new Error('backend/models/training/worker.ts must run in a worker thread (use worker.mjs).');
 const port = parentPort;
 
 port.on('message', (msg: { id: number; job: TrainingJob }) => {

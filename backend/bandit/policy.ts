@@ -1,10 +1,10 @@
 // The bandit policy as a per-user setting: which one runs (the collector's choice, else the product's
 // default), what each one is, and how each one scores and trains. The policies themselves live in
 // shared/bandit (learner.ts: neural-ts and the registry; select.ts + online.ts: seed).
-import { DEFAULT_POLICY, POLICIES, configForPolicy, type PolicyName } from '../shared/bandit/learner';
-import type { KeepersConfig } from '../shared/model';
-import type { Db } from './db';
-import { getBanditState, logDecision, setPolicy } from './models';
+import { DEFAULT_POLICY, POLICIES, configForPolicy, type PolicyName } from '../../shared/bandit/learner';
+import type { KeepersConfig } from '../../shared/model';
+import type { Db } from '../db';
+import { getBanditState, logDecision, setPolicy } from '../models';
 
 export { DEFAULT_POLICY, POLICIES, type PolicyName };
 

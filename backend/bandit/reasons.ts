@@ -2,11 +2,11 @@
 // occlusionVariants); this module only gathers the model's evidence for it: embeddings of the record and
 // of the labelled records (nearest neighbours) and occlusion deltas (how much the keep-probability changes
 // when the artist, label, styles, … are removed).
-import type { KeepersModel } from '../shared/model';
-import { predict } from '../shared/model';
-import { encodeReleases } from '../shared/features';
-import { explainRecord, occlusionVariants, type Occlusion, type Reason } from '../shared/explain';
-import type { Release } from '../shared/schemas';
+import type { KeepersModel } from '../../shared/model';
+import { predict } from '../../shared/model';
+import { encodeReleases } from '../../shared/features';
+import { explainRecord, occlusionVariants, type Occlusion, type Reason } from '../../shared/explain';
+import type { Release } from '../../shared/schemas';
 import { embedReleases, type EmbeddingCache } from './scoring';
 
 export type { Reason };

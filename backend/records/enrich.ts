@@ -1,13 +1,13 @@
 // `keepers enrich`: fills in genres/styles of records that lack them from the Discogs API, through
-// the rate-limited client (backend/discogs) with its cache kept in SQLite (api_cache).
+// the rate-limited client (./discogs) with its cache kept in SQLite (api_cache).
 import { readFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createDiscogsClient, keepersUserAgent, type DiscogsCache, type EnrichProgress } from './discogs';
-import type { Db } from './db';
-import type { Release } from '../shared/schemas';
-import { upsertReleases } from './records';
-import { VERSION } from './app';
+import type { Db } from '../db';
+import type { Release } from '../../shared/schemas';
+import { upsertReleases } from './repository';
+import { VERSION } from '../app';
 
 /** The API cache on the api_cache table: JSON values by request key. */
 export function sqliteCache(db: Db): DiscogsCache {

@@ -1,7 +1,7 @@
 // Discogs API JSON (collection / wantlist pages, their items, /releases/{id} documents) as a single
 // document, an array of pages or JSON lines, and the project's normalised collections .jsonl.
 // Mapping to Release is the shared adapters' job; this file only finds the records and their lines.
-import { releaseFromApiRelease, releaseFromBasicInformation, releaseFromPoolRecord } from '../../shared/schemas';
+import { releaseFromApiRelease, releaseFromBasicInformation, releaseFromPoolRecord } from '../schemas';
 import { lines, type TextSource } from './source';
 import { ImportError, errorMessage, ratingFrom, textOrNull, type ImportedItem, type ListKind, type ReadEvent } from './types';
 

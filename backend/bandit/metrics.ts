@@ -1,8 +1,8 @@
 // metrics.summary (DESIGN §5): how the bandit is doing, from what was stored at selection time.
-import { ece, silhouette, auc } from '../shared/metrics';
-import type { App } from './app';
-import { getBanditState } from './models';
-import { latestLabelled } from './labels';
+import { ece, silhouette, auc } from '../../shared/metrics';
+import type { App } from '../app';
+import { getBanditState } from '../models';
+import { latestLabelled } from '../labels';
 
 /** Labelled records embedded for the silhouette (pairwise cost grows with the square). */
 const SILHOUETTE_SAMPLE = 600;

@@ -2,7 +2,7 @@
 // 7 MiB title or 100,000 genres (they would be re-read, re-encoded and shipped to every device). Real
 // Discogs releases stay far below every cap (the longest titles are a few hundred characters; box sets
 // list a few dozen formats and labels).
-import { ReleaseSchema, type Release } from '../shared/schemas';
+import { ReleaseSchema, type Release } from './release';
 
 export const RELEASE_LIMITS = {
   /** Any one text field: title, artist, label, catno, genre, style, format, country, released, thumb. */
@@ -42,7 +42,7 @@ export function releaseLimitProblem(release: Release): string | null {
         .map((f, i) => text(`formats[${i}].name`, f.name) ?? list(`formats[${i}].descriptions`, f.descriptions.length, L.descriptionsPerFormat) ?? f.descriptions.map((d, j) => text(`formats[${i}].descriptions[${j}]`, d)).find(Boolean) ?? null)
         .find(Boolean) ?? null,
     () => {
-      const bytes = Buffer.byteLength(JSON.stringify(release));
+      const bytes = new TextEncoder().encode(JSON.stringify(release)).length;
       return bytes > L.jsonBytes ? `the record is ${bytes} bytes as JSON, at most ${L.jsonBytes}` : null;
     },
   ];

@@ -1,9 +1,9 @@
 // Keeper labels: idempotent submission (clientId), attachment to batch picks, sync by cursor, and the
 // "latest label per record" view that training reads.
 import { TRPCError } from '@trpc/server';
-import type { KeeperLabel, Release } from '../shared/schemas';
-import type { Db, Queries } from './db';
-import { missingIds, upsertReleasesIn } from './records';
+import type { KeeperLabel, Release } from '../../shared/schemas';
+import type { Db, Queries } from '../db';
+import { missingIds, upsertReleasesIn } from '../records';
 
 export type LabelSubmission = KeeperLabel & { record?: Release };
 

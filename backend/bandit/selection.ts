@@ -2,17 +2,17 @@
 // (the one asked for, else the collector's setting, else the default) and store the batch with its
 // policy and one training_instances row per pick, in one transaction.
 import { TRPCError } from '@trpc/server';
-import { selectBatch as seedSelect, type SelectedItem } from '../shared/bandit/select';
-import { selectThompson } from '../shared/bandit/learner';
-import { mulberry32 } from '../shared/random';
-import type { KeepersModel, Prediction } from '../shared/model';
-import type { Release } from '../shared/schemas';
-import type { App } from './app';
-import { getBanditState, logDecision } from './models';
-import { sampleUnlabelled } from './records';
+import { selectBatch as seedSelect, type SelectedItem } from '../../shared/bandit/select';
+import { selectThompson } from '../../shared/bandit/learner';
+import { mulberry32 } from '../../shared/random';
+import type { KeepersModel, Prediction } from '../../shared/model';
+import type { Release } from '../../shared/schemas';
+import type { App } from '../app';
+import { getBanditState, logDecision } from '../models';
+import { sampleUnlabelled } from '../records';
 import { predictReleases } from './scoring';
 import { NEIGHBOUR_CANDIDATES, reasonsFor, type Reason } from './reasons';
-import { latestLabelled } from './labels';
+import { latestLabelled } from '../labels';
 import { POLICIES, headFor, type PolicyName } from './policy';
 
 export { POLICIES };

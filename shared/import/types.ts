@@ -1,5 +1,5 @@
 // Types shared by the importers (the public contract is re-exported from ./index).
-import type { Release } from '../../shared/schemas';
+import type { Release } from '../schemas';
 
 export type ImportFormat = 'collection-csv' | 'api-json' | 'releases-jsonl' | 'dump-xml' | 'keepers-jsonl';
 

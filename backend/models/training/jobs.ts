@@ -1,14 +1,14 @@
 // Training jobs, runnable in the worker thread (server) or in-process (CLI `keepers train`, tests).
 // Both take and return plain data (artifacts, releases) so they cross the thread boundary as is.
-import type { Release } from '../../shared/schemas';
-import type { ModelArtifacts, KeepersModel } from '../../shared/model';
-import { initTf, loadArtifacts, saveArtifacts, predict, KeepersModel as Model, trainStep } from '../../shared/model';
-import { encodeReleases } from '../../shared/features';
-import { onlineUpdate, learn, refitPosterior, type PolicyName } from '../../shared/bandit';
+import type { Release } from '../../../shared/schemas';
+import type { ModelArtifacts, KeepersModel } from '../../../shared/model';
+import { initTf, loadArtifacts, saveArtifacts, predict, KeepersModel as Model, trainStep } from '../../../shared/model';
+import { encodeReleases } from '../../../shared/features';
+import { onlineUpdate, learn, refitPosterior, type PolicyName } from '../../../shared/bandit';
 import { evaluate, type Evaluation } from './evaluate';
-import { mulberry32, shuffleInPlace } from '../../shared/random';
-import { embedReleases } from '../scoring';
-import { headFor, learnerFor, trainingConfig } from '../policy';
+import { mulberry32, shuffleInPlace } from '../../../shared/random';
+import { embedReleases } from '../../bandit';
+import { headFor, learnerFor, trainingConfig } from '../../bandit';
 
 export interface LabelledRelease {
   release: Release;
@@ -27,7 +27,7 @@ export function ensureTf(): Promise<string> {
 export interface OnlineJob {
   kind: 'online';
   artifacts: ModelArtifacts;
-  /** The policy the batch ran with: it decides how the update learns (backend/policy.ts learnerFor). */
+  /** The policy the batch ran with: it decides how the update learns (backend/bandit/policy.ts learnerFor). */
   policy: PolicyName;
   /** The labelled batch; empty for a warm start (the default learner refitted on the imported labels). */
   batch: LabelledRelease[];

@@ -2,7 +2,7 @@
 // only the release being built is held in memory, whatever the size of the dump. Each <release>
 // becomes an API-shaped document and goes through the shared releaseFromApiRelease adapter.
 import { SaxesParser, type SaxesTag } from 'saxes';
-import { releaseFromApiRelease } from '../../shared/schemas';
+import { releaseFromApiRelease } from '../schemas';
 import type { TextSource } from './source';
 import { ImportError, errorMessage, type ReadEvent } from './types';
 

@@ -1,9 +1,9 @@
 // Scoring releases with the active model: Monte-Carlo predictions and embeddings.
 import * as tf from '@tensorflow/tfjs';
-import type { KeepersModel, Prediction } from '../shared/model';
-import { predict } from '../shared/model';
-import { encodeReleases } from '../shared/features';
-import type { Release } from '../shared/schemas';
+import type { KeepersModel, Prediction } from '../../shared/model';
+import { predict } from '../../shared/model';
+import { encodeReleases } from '../../shared/features';
+import type { Release } from '../../shared/schemas';
 
 /**
  * `head`: 'auto' (default) scores with the Bayesian posterior when the model has one (the default

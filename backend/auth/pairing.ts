@@ -1,7 +1,7 @@
 // Devices and pairing: one-time codes from the CLI are exchanged for bearer tokens. Only sha256 hashes
 // of codes and tokens are stored, so a copied database file does not hand out working credentials.
 import { createHash, randomBytes, randomInt } from 'node:crypto';
-import type { Db } from './db';
+import type { Db } from '../db';
 
 export const PAIRING_CODE_TTL_MS = 10 * 60 * 1000;
 // No 0/O, 1/I/L: the code is read off a terminal and typed into the options page.

@@ -1,0 +1,3 @@
+// Model versions, the active model, training (online updates, warm start, full training).
+export * from './repository';
+export * from './fullTrain';
