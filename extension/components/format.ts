@@ -1,6 +1,6 @@
 // Small display helpers shared by the popup and the options page.
 import type { Release } from '../../shared/schemas';
-import type { ExtensionStatus, ModelKnowledge } from '../core/messaging';
+import { REFUSED_MARK, type ExtensionStatus, type ModelKnowledge } from '../core/messaging';
 
 export const percent = (p: number): string => `${Math.round(p * 100)}%`;
 
@@ -27,8 +27,8 @@ export function timeAgo(iso: string | null, now = Date.now()): string {
 export function syncLine(status: ExtensionStatus): string {
   const { sync } = status;
   if (!sync.paired) return 'not paired';
-  // Refused labels are not a failed sync: the others were sent (core/service.ts noteRefused).
-  if (sync.lastError?.includes('refused by the backend')) return sync.lastError;
+  // Refused labels are not a failed sync: the others were sent (background/labelStore.ts noteRefused).
+  if (sync.lastError?.includes(REFUSED_MARK)) return sync.lastError;
   if (sync.lastError) return `sync failed: ${sync.lastError}${sync.queued > 0 ? ` (${sync.queued} labels queued)` : ''}`;
   return `${sync.queued > 0 ? `${sync.queued} labels queued, ` : ''}synced ${timeAgo(sync.lastSyncAt)}`;
 }

@@ -126,6 +126,9 @@ export interface ScorerStatus {
   knowledge: ModelKnowledge;
 }
 
+/** How SyncState.lastError says that labels were refused (not a failed sync: the other labels were sent). */
+export const REFUSED_MARK = 'refused by the backend';
+
 export interface SyncState {
   paired: boolean;
   backendUrl: string;

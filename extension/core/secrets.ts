@@ -3,7 +3,7 @@
 // pages), but not the extension's IndexedDB (theirs is the page's). Only the background reads it.
 // A pairing stored by an earlier version in chrome.storage.local is moved here on first read.
 import { storage } from '@wxt-dev/storage';
-import type { Pairing } from './settings';
+import type { Pairing } from '../background/storage';
 import { idbStore } from './idb';
 
 const DB_NAME = 'keepers-secrets';

@@ -1,0 +1,57 @@
+// The popup's batches: the current batch of 20 from the backend's bandit.selectBatch, kept with the
+// labels given so far until every record of it is labelled; then a new one.
+import type { Release } from '../../shared/schemas';
+import type { PopupBatch, PopupBatchItem } from '../core/messaging';
+import type { BackendConnection } from './connection';
+import type { LabelStore } from './labelStore';
+import type { LocalModel } from './localModel';
+import type { BackgroundStorage, StorageLock } from './storage';
+
+export interface BatchesDeps {
+  storage: Pick<BackgroundStorage, 'currentBatch' | 'sync'>;
+  lock: StorageLock;
+  connection: BackendConnection;
+  model: LocalModel;
+  labels: LabelStore;
+}
+
+export class PopupBatches {
+  constructor(private readonly deps: BatchesDeps) {}
+
+  /** The stored batch while some of it is unlabelled (unless `fresh`), else a new one from the backend. */
+  async getBatch(fresh = false): Promise<PopupBatch> {
+    const { storage, lock } = this.deps;
+    const { client } = await this.deps.connection.required('Not paired: open the options page and pair this device with your Keepers backend.');
+    const stored = await storage.currentBatch.getValue();
+    if (stored && !fresh && stored.items.some((i) => !i.label)) return stored;
+    // Labels of the last batch must reach the backend before it picks the next one.
+    await this.deps.labels.flush();
+    const selected = await client.bandit.selectBatch.mutate({});
+    const ids = selected.items.map((i: { releaseId: number }) => i.releaseId);
+    const releases: Release[] = ids.length > 0 ? await client.records.byIds.query({ ids }) : [];
+    const byId = new Map(releases.map((r) => [r.id, r]));
+    const status = (await this.deps.model.ready()).status();
+    const batch: PopupBatch = {
+      batchId: selected.batchId,
+      batchNumber: selected.batchNumber,
+      exploreRate: selected.exploreRate,
+      modelVersion: status.modelVersion,
+      items: selected.items.map(
+        (i: { releaseId: number; strategy: 'exploit' | 'explore'; mean: number; uncertainty: number; score: number }): PopupBatchItem => ({
+          releaseId: i.releaseId,
+          strategy: i.strategy,
+          mean: i.mean,
+          uncertainty: i.uncertainty,
+          score: i.score,
+          release: byId.get(i.releaseId) ?? null,
+          label: null,
+        }),
+      ),
+    };
+    await lock.run(async () => {
+      await storage.currentBatch.setValue(batch);
+      await storage.sync.setValue({ ...(await storage.sync.getValue()), batchNumber: selected.batchNumber });
+    });
+    return batch;
+  }
+}
