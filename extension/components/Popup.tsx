@@ -4,7 +4,8 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { ExtensionStatus, PopupBatch, PopupBatchItem } from '../core/messaging';
 import { ReleaseCard, STRATEGY_TEXT, UNLEARNED_CARD_TEXT } from './ReleaseCard';
 import { StatusLine } from './StatusLine';
-import { artistLine, percent } from './format';
+import { formatProbabilityInterval } from '../../shared/format';
+import { artistLine } from './format';
 
 /** What the popup asks of the background (sendMessage in the extension, an in-memory one in tests). */
 export interface PopupApi {
@@ -217,7 +218,7 @@ export function Popup({ api }: { api: PopupApi }) {
               key={it.releaseId}
               class={`${i === index ? 'current ' : ''}${it.label ? (it.label.keeper ? 'kept' : 'rejected') : ''}`}
               onClick={() => setIndex(i)}
-              title={learned ? `${STRATEGY_TEXT[it.strategy]}: ${percent(it.mean)} ± ${percent(it.uncertainty)}` : UNLEARNED_CARD_TEXT}
+              title={learned ? `${STRATEGY_TEXT[it.strategy]}: ${formatProbabilityInterval(it.mean, it.uncertainty)}` : UNLEARNED_CARD_TEXT}
             >
               <span class={`dot ${learned ? it.strategy : 'unlearned'}`} aria-label={learned ? it.strategy : 'no labels yet'} />
               <span class="name">

@@ -2,7 +2,8 @@
 // the model's keep-probability with its uncertainty; before the model has learned from any label, none
 // of those (they would be an untrained model's noise), only that it has no labels yet.
 import type { PopupBatchItem } from '../core/messaging';
-import { artistLine, labelLine, percent } from './format';
+import { formatProbabilityInterval } from '../../shared/format';
+import { artistLine, labelLine } from './format';
 
 export const STRATEGY_TEXT = { exploit: 'High-confidence keeper', explore: 'Learning from this' } as const;
 
@@ -33,8 +34,8 @@ export function ReleaseCard({ item, learned }: { item: PopupBatchItem; learned: 
         {learned ? (
           <div class="scores">
             <span class={`strategy ${item.strategy}`}>{STRATEGY_TEXT[item.strategy]}</span>
-            <span class="prob" title="predicted keep-probability ± uncertainty">
-              {percent(item.mean)} ± {percent(item.uncertainty)}
+            <span class="prob" title="predicted keep-probability ± uncertainty in percentage points">
+              {formatProbabilityInterval(item.mean, item.uncertainty)}
             </span>
           </div>
         ) : (

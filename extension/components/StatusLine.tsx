@@ -1,6 +1,7 @@
 // The facts under the popup: exploration rate, model version, sync state, active tfjs backend.
 import type { ExtensionStatus } from '../core/messaging';
-import { knowledgeLine, percent, syncLine } from './format';
+import { formatProbability } from '../../shared/format';
+import { knowledgeLine, syncLine } from './format';
 
 export function StatusLine({ status, batchNumber, exploreRate }: { status: ExtensionStatus; batchNumber: number; exploreRate: number }) {
   const { scorer } = status;
@@ -9,7 +10,7 @@ export function StatusLine({ status, batchNumber, exploreRate }: { status: Exten
       <div>
         <dt>Exploration</dt>
         <dd data-testid="explore-rate">
-          {percent(exploreRate)} (batch {batchNumber})
+          {formatProbability(exploreRate)} (batch {batchNumber})
         </dd>
       </div>
       <div>

@@ -2,8 +2,6 @@
 import type { Release } from '../../shared/schemas';
 import { REFUSED_MARK, type ExtensionStatus, type ModelKnowledge } from '../core/messaging';
 
-export const percent = (p: number): string => `${Math.round(p * 100)}%`;
-
 export function artistLine(release: Release | null, releaseId: number): string {
   if (!release) return `Release ${releaseId}`;
   return release.artists.length > 0 ? release.artists.join(', ') : 'Unknown artist';

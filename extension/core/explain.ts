@@ -7,6 +7,7 @@
 // Before the model has learned from any label there is no evidence: the reasons say what it knows
 // (nothing yet) and how to teach it, from the state of this device (unlearnedReasons).
 import { explainRecord, occlusionVariants } from '../../shared/explain';
+import { formatPoints, formatProbability, formatProbabilityInterval } from '../../shared/format';
 import type { Release } from '../../shared/schemas';
 import type { Reason, ShownScore } from './messaging';
 import { KEEPER_THRESHOLD, type PosteriorPage } from './records';
@@ -46,8 +47,6 @@ export function checkShownScore(score: ShownScore): ShownScore {
   return score.learned === undefined ? checked : { ...checked, learned: score.learned };
 }
 
-const pct = (p: number): string => `${Math.round(Math.min(1, Math.max(0, p)) * 100)}%`;
-const pts = (p: number): number => Math.round(Math.max(0, p) * 100);
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
 /**
@@ -55,10 +54,10 @@ const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n =
  * own numbers and, when known, the page's median uncertainty it was compared with.
  */
 export function posteriorPickReason(shown: ShownScore, page: PosteriorPage | undefined, own: LabelledRecord | undefined): Reason {
-  const chance = `predicted keep chance ${pct(shown.mean)} ± ${pts(shown.uncertainty)} points`;
-  const lower = pct(Math.max(0, shown.mean - shown.uncertainty));
-  const threshold = pct(KEEPER_THRESHOLD);
-  const median = page ? `the median of this page's ${plural(page.candidates, 'unlabelled record')} (± ${pts(page.medianUncertainty)} points)` : null;
+  const chance = `predicted keep chance ${formatProbabilityInterval(shown.mean, shown.uncertainty)} points`;
+  const lower = formatProbability(Math.max(0, shown.mean - shown.uncertainty));
+  const threshold = formatProbability(KEEPER_THRESHOLD);
+  const median = page ? `the median of this page's ${plural(page.candidates, 'unlabelled record')} (± ${formatPoints(page.medianUncertainty)} points)` : null;
   switch (shown.strategy) {
     case 'exploit':
       return { kind: 'schedule', text: `High-confidence keeper: ${chance}; even one standard deviation lower (${lower}) it is at least ${threshold}`, weight: shown.mean - shown.uncertainty };

@@ -3,6 +3,7 @@
 // the page cannot read what it shows. The host carries only a neutral marker and the release / master
 // id it belongs to (the page shows those itself); the score, strategy and the collector's label live
 // inside the closed root and in this object, which belongs to the content script's isolated world.
+import { formatProbability, formatProbabilityInterval } from '../../shared/format';
 import type { PageRecord, RecordScore } from '../core/messaging';
 import { recordKey, type RecordKey } from '../core/recordKey';
 import { KEEPERS_ATTRIBUTE } from '../discogs';
@@ -61,13 +62,9 @@ export function unlearnedText(score: Pick<RecordScore, 'pendingLabels'>, canLabe
   return `${state} — ${canLabel ? 'label this' : 'label a version'} to teach Keepers`;
 }
 
-function percent(p: number): string {
-  return `${Math.round(Math.min(1, Math.max(0, p)) * 100)}%`;
-}
-
-/** "82% ± 5" : keep-probability and its uncertainty in percentage points. */
+/** "82% ± 5": keep-probability and its uncertainty in percentage points (shared/format.ts). */
 export function probabilityText(score: Pick<RecordScore, 'mean' | 'uncertainty'>): string {
-  return `${percent(score.mean)} ± ${Math.round(Math.max(0, score.uncertainty) * 100)}`;
+  return formatProbabilityInterval(score.mean, score.uncertainty);
 }
 
 export function badgeDescription(score: RecordScore, canLabel = true): string {
@@ -180,7 +177,7 @@ export class KeepersBadge {
       this.prob.textContent = '';
     } else {
       this.text.textContent = score.strategy === 'none' ? '' : STRATEGY_TEXT[score.strategy];
-      this.prob.textContent = score.strategy === 'none' ? percent(score.mean) : probabilityText(score);
+      this.prob.textContent = score.strategy === 'none' ? formatProbability(score.mean) : probabilityText(score);
     }
     // A label made earlier (on this page before a reload, in the popup, on another device) shows at once.
     if (score.label !== undefined) this.setLabel(score.label);

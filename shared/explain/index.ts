@@ -3,6 +3,7 @@
 // Nothing here is a fixed sentence: every reason names records, features or numbers from the input,
 // and a reason is left out when its evidence is absent.
 import { explorationRate, exploreCount, EXPLORATION_DEFAULTS } from '../bandit/select';
+import { formatPoints, formatProbability, formatProbabilityInterval } from '../format';
 import type { Release } from '../schemas';
 
 /** The same shape as extension/core/messaging.ts's Reason. */
@@ -87,8 +88,6 @@ export function occlusionVariants(release: Release): OcclusionVariant[] {
   return variants;
 }
 
-const percent = (p: number): string => `${Math.round(p * 100)}%`;
-const points = (p: number): number => Math.round(Math.abs(p) * 100);
 
 /** "Miles Davis – Kind Of Blue"; the title alone when no artist is known. */
 export function recordName(release: Release): string {
@@ -173,12 +172,12 @@ const verb = (v: string, pluralSubject: boolean): string => (pluralSubject ? v :
 
 function featureReasons(occlusion: Occlusion[], max: number): Reason[] {
   return occlusion
-    .filter((o) => Number.isFinite(o.delta) && Math.abs(o.delta) >= MIN_FEATURE_DELTA && points(o.delta) > 0)
+    .filter((o) => Number.isFinite(o.delta) && Math.abs(o.delta) >= MIN_FEATURE_DELTA && formatPoints(o.delta) > 0)
     .sort((a, b) => Math.abs(b.delta) - Math.abs(a.delta) || a.feature.localeCompare(b.feature))
     .slice(0, max)
     .map((o) => ({
       kind: 'feature' as const,
-      text: `${FEATURE_WORDS[o.feature].subject} (${o.detail}) ${verb(o.delta > 0 ? 'raise' : 'lower', FEATURE_WORDS[o.feature].plural)} the keep chance by ${plural(points(o.delta), 'point')}`,
+      text: `${FEATURE_WORDS[o.feature].subject} (${o.detail}) ${verb(o.delta > 0 ? 'raise' : 'lower', FEATURE_WORDS[o.feature].plural)} the keep chance by ${plural(formatPoints(o.delta), 'point')}`,
       weight: o.delta,
     }));
 }
@@ -195,13 +194,13 @@ function uncertaintyReasons(input: ExplainInput): Reason[] {
     const std = Math.sqrt(probs.reduce((s, p) => s + (p - mean) ** 2, 0) / probs.length);
     reasons.push({
       kind: 'uncertainty',
-      text: `The model's ${probs.length} passes disagree: keep chance between ${percent(Math.min(...probs))} and ${percent(Math.max(...probs))} (±${points(std)} points)`,
+      text: `The model's ${probs.length} passes disagree: keep chance between ${formatProbability(Math.min(...probs))} and ${formatProbability(Math.max(...probs))} (±${formatPoints(std)} points)`,
       weight: std,
     });
   } else if (target.uncertainty > 0) {
     reasons.push({
       kind: 'uncertainty',
-      text: `The model's passes disagree: keep chance ${percent(target.mean)} ± ${points(target.uncertainty)} points`,
+      text: `The model's passes disagree: keep chance ${formatProbabilityInterval(target.mean, target.uncertainty)} points`,
       weight: target.uncertainty,
     });
   }
@@ -250,7 +249,7 @@ function uncertaintyReasons(input: ExplainInput): Reason[] {
 }
 
 function scheduleReason(target: ExplainInput['target'], schedule: ExplainInput['schedule']): Reason {
-  const chance = `predicted keep chance ${percent(target.mean)} ± ${points(target.uncertainty)} points`;
+  const chance = `predicted keep chance ${formatProbabilityInterval(target.mean, target.uncertainty)} points`;
   switch (target.strategy) {
     case 'exploit':
       return { kind: 'schedule', text: `High-confidence keeper: ${chance}`, weight: target.mean - target.uncertainty };
@@ -262,7 +261,7 @@ function scheduleReason(target: ExplainInput['target'], schedule: ExplainInput['
       const rate = explorationRate(schedule.batchNumber);
       return {
         kind: 'schedule',
-        text: `Learning from this: after ${plural(schedule.batchNumber, 'batch', 'batches')}, ${exploreCount(schedule.batchNumber, size)} of ${size} picks (${percent(rate)}) go to the records the model is least sure about (${chance})`,
+        text: `Learning from this: after ${plural(schedule.batchNumber, 'batch', 'batches')}, ${exploreCount(schedule.batchNumber, size)} of ${size} picks (${formatProbability(rate)}) go to the records the model is least sure about (${chance})`,
         weight: target.uncertainty,
       };
     }

@@ -8,6 +8,17 @@ import { createBackendClient } from '../../extension/core/backendClient';
 import { syntheticReleases, tempDir } from '../backend/helpers';
 import { pair, startBackend, testBackground, type TestBackend } from './background-helpers';
 
+/** What `attempt` answers once it answers something (tried every 200 ms, for at most 30 s). */
+async function eventually<T>(attempt: () => Promise<T | null>): Promise<T> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const value = await attempt();
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error('gave up waiting');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 const pageRecord = (r: ReturnType<typeof syntheticReleases>[number]): PageRecord => ({ releaseId: r.id, release: r });
 
 describe('background: popup batches and page scoring', () => {
@@ -63,12 +74,15 @@ describe('background: popup batches and page scoring', () => {
     }
     // The last label finished the batch: sync sends the labels at once (no flush delay to wait for).
     await background.sync.settled();
-    await backend.app.idle();
     const labelled = await backend.app.db.all<{ batch_id: number }>('SELECT batch_id FROM labels WHERE batch_id = ?', [batch.batchId]);
     expect(labelled).toHaveLength(20);
 
-    await background.handlers.syncNow(undefined);
-    const status = await background.handlers.getStatus(undefined);
+    // The backend learns from the finished batch in the background: a later sync brings the new version.
+    const status = await eventually(async () => {
+      await background.handlers.syncNow(undefined);
+      const now = await background.handlers.getStatus(undefined);
+      return now.scorer.knowledge.learned ? now : null;
+    });
     expect(status.batchNumber).toBe(1);
     expect(status.scorer.knowledge.learned).toBe(true);
     expect(status.scorer.modelVersion).not.toBeNull();

@@ -116,7 +116,7 @@ describe('popup', () => {
     expect(card.textContent).toContain('Label 0 CAT 0 · 1990 · UK');
     expect(card.textContent).toContain('Hard Bop');
     expect(card.textContent).toContain('Learning from this');
-    expect(card.textContent).toContain('50% ± 10%');
+    expect(card.textContent).toContain('50% ± 10');
     expect(text('explore-rate')).toBe('51% (batch 3)');
     expect(text('model-version')).toBe('v7 (learned from 60 labels)');
     expect(text('tf-backend')).toBe('wasm');
