@@ -29,6 +29,7 @@ export const USAGE = `Usage: npm run sim -- --keepers FILE --pool FILE... [optio
                      the artists join the pool at mid-run; warm-start: half of the keepers (seeded)
                      are imported before batch 0 with a CSV export's fields only, the rest are to find;
                      warm-start-enriched: the same, after a data-dump import filled in their genres
+                     warm-start-cold: the control, the same half out of the pool, nothing imported
   --shift-user NAME  whose taste the collector switches to mid-run (scenario shift)
   --model-config JSON  overrides of the model's hyperparameters for greedy / seed / neural-linear / neural-ts,
                      e.g. '{"learningRate":0.001}' (default: the product's DESIGN §4 values)

@@ -160,12 +160,15 @@ async function runOnce(spec: RunSpec): Promise<RunRecord> {
     const importedIdx = isWarmStart(scenario) ? (spec.imported ?? importedKeepers(spec.keepers, seed)) : [];
     const view = (r: Release) => (scenario === 'warm-start' ? csvExportView(r) : r);
     const imported: LabelledIndex[] = importedIdx.map((index) => ({ index, keeper: true, source: 'import', release: view(world.pool[index]!) }));
-    for (const item of imported) {
-      labelled[item.index] = 1;
-      history.push(item);
-      seenArtists.add(world.artistKey[item.index]!);
+    for (const item of imported) labelled[item.index] = 1;
+    // The control (warm-start-cold) withholds the same keepers from the pool without telling the learner.
+    if (scenario !== 'warm-start-cold') {
+      for (const item of imported) {
+        history.push(item);
+        seenArtists.add(world.artistKey[item.index]!);
+      }
+      if (imported.length > 0 && policy.warmStart) await policy.warmStart(imported.slice());
     }
-    if (imported.length > 0 && policy.warmStart) await policy.warmStart(imported.slice());
 
     for (let b = 0; b < batches; b++) {
       const keeperFlags = flagsAt(b);
@@ -267,7 +270,7 @@ async function runOnce(spec: RunSpec): Promise<RunRecord> {
       batches: records,
       reliability: allProbs.length > 0 ? reliabilityBins(allProbs, allLabels, ECE_BINS) : null,
       ecePooled: pooledProbs.length > 0 ? ece(pooledProbs, pooledLabels, ECE_BINS) : null,
-      imported: imported.length,
+      imported: scenario === 'warm-start-cold' ? 0 : imported.length,
     };
     if (spec.embeddingMap && policy.embeddingsOf && userHistory.length >= 10) {
       run.embeddingMap = embeddingMap(policy.embeddingsOf(userHistory.map((h) => h.index)), userHistory.map((h) => h.keeper), seed);

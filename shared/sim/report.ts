@@ -249,6 +249,12 @@ export function comparisonSummary(reports: SimReport[]): ComparisonSummary {
   };
 }
 
+const WARM_START_TEXT: Record<string, string> = {
+  'warm-start': "half of each collector's keepers imported before batch 0 with a CSV export's fields; only the rest count",
+  'warm-start-enriched': "half of each collector's keepers imported before batch 0 with the fields a data-dump import fills in; only the rest count",
+  'warm-start-cold': "the control of warm-start: the same half of each collector's keepers taken out of the pool, nothing imported",
+};
+
 export function comparisonMarkdown(reports: SimReport[], command: string): string {
   const cmp = comparisonSummary(reports);
   const policies = cmp.policies;
@@ -275,7 +281,7 @@ export function comparisonMarkdown(reports: SimReport[], command: string): strin
     '',
     first
       ? `${first.settings.batches} batches of ${first.settings.batchSize} picks from ${first.settings.poolSize} random unlabelled candidates, seeds ${first.seeds.join(', ')}, scenario ${first.scenario}` +
-        (warm ? ' (half of each collector\'s keepers imported before batch 0 with a CSV export\'s fields; only the rest count)' : '') +
+        (warm ? ` (${WARM_START_TEXT[first.scenario] ?? ''})` : '') +
         `. The product's default learner is ${def}. Means over seeds with 95% t-intervals; ratios are paired by seed.`
       : '',
     '',

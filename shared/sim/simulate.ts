@@ -193,7 +193,7 @@ export async function simulate(given: SimOptions): Promise<SimReport> {
   const imported = isWarmStart(opts.scenario) ? importedCount(prepared.keepersInPool) : 0;
   log(
     `${prepared.userName}: ${prepared.world.pool.length} records in the pool, ${prepared.keepersInPool} keepers among them` +
-      (imported > 0 ? `, ${imported} of them imported before batch 0` : ''),
+      (imported > 0 ? `, ${imported} of them ${opts.scenario === 'warm-start-cold' ? 'withheld (not imported)' : 'imported before batch 0'}` : ''),
   );
   const jobs = jobsFor(opts);
   const started = Date.now();

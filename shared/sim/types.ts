@@ -1,14 +1,15 @@
 // The shapes of the simulator's report (report.json): one place, shared by the engine, the
 // summary, the markdown writer and the tests.
 
-export type Scenario = 'stationary' | 'shift' | 'new-artists' | 'warm-start' | 'warm-start-enriched';
-export const SCENARIOS: readonly Scenario[] = ['stationary', 'shift', 'new-artists', 'warm-start', 'warm-start-enriched'];
+export type Scenario = 'stationary' | 'shift' | 'new-artists' | 'warm-start' | 'warm-start-enriched' | 'warm-start-cold';
+export const SCENARIOS: readonly Scenario[] = ['stationary', 'shift', 'new-artists', 'warm-start', 'warm-start-enriched', 'warm-start-cold'];
 /**
  * Scenarios that import half of the keepers before batch 0: `warm-start` as a Discogs CSV export shows
  * them (no genres, styles or community data), `warm-start-enriched` as the backend holds them once a
- * data-dump import has filled them in by release id.
+ * data-dump import has filled them in by release id. `warm-start-cold` is their control: the same half
+ * is taken out of the pool, but the learner is not told about it (a cold start on the same keepers to find).
  */
-export const isWarmStart = (s: Scenario): boolean => s === 'warm-start' || s === 'warm-start-enriched';
+export const isWarmStart = (s: Scenario): boolean => s === 'warm-start' || s === 'warm-start-enriched' || s === 'warm-start-cold';
 
 export interface BatchRecord {
   batch: number;

@@ -210,3 +210,33 @@ describe('warm-start-enriched', () => {
     expect(enriched!.some((r) => r.genres.length > 0)).toBe(true);
   });
 });
+
+describe('warm-start-cold (the control)', () => {
+  it('withholds the same keepers from the candidates without telling the learner about them', async () => {
+    const p = await prepareUser(plantedOptions({ scenario: 'warm-start-cold' }));
+    const withheld = new Set(importedKeepers(p.keepers, 3));
+    const offered: number[] = [];
+    let warmStarts = 0;
+    let historySeen = -1;
+    const factory: PolicyFactory = async () => ({
+      name: 'recorder',
+      async select(candidates, _b, size) {
+        offered.push(...candidates);
+        return { picks: candidates.slice(0, size).map((index) => ({ index, strategy: 'explore' as const })), exploreRate: 1, probs: null, scores: null, uncertainty: null };
+      },
+      async warmStart() {
+        warmStarts++;
+      },
+      async update(_batch, history) {
+        if (historySeen < 0) historySeen = history.length;
+      },
+      dispose() {},
+    } satisfies Policy);
+    const run = await runPolicy({ world: p.world, keepers: p.keepers, shiftKeepers: null, scenario: 'warm-start-cold', policy: 'recorder', seed: 3, batches: 3, batchSize: 5, poolSize: 80, factory });
+    expect(withheld.size).toBeGreaterThan(0);
+    expect(offered.some((i) => withheld.has(i))).toBe(false);
+    expect(warmStarts).toBe(0);
+    expect(historySeen).toBe(0);
+    expect(run.imported).toBe(0);
+  });
+});
