@@ -17,3 +17,9 @@ export function formatPoints(delta: number): number {
 export function formatProbabilityInterval(mean: number, uncertainty: number): string {
   return `${formatProbability(mean)} ± ${formatPoints(uncertainty)}`;
 }
+
+/** The words for a pick, wherever one is shown: the badge, the popup's card and the "Why shown?" sentences. */
+export const STRATEGY_TEXT = {
+  exploit: 'High-confidence keeper',
+  explore: 'Learning from this',
+} as const;

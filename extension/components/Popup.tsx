@@ -2,9 +2,9 @@
 // (K or → keeper, N or ← not a keeper, ↑/↓ move, U or Backspace undo).
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { ExtensionStatus, PopupBatch, PopupBatchItem } from '../core/messaging';
-import { ReleaseCard, STRATEGY_TEXT, UNLEARNED_CARD_TEXT } from './ReleaseCard';
+import { ReleaseCard, UNLEARNED_CARD_TEXT } from './ReleaseCard';
 import { StatusLine } from './StatusLine';
-import { formatProbabilityInterval } from '../../shared/format';
+import { formatProbabilityInterval, STRATEGY_TEXT } from '../../shared/format';
 import { artistLine } from './format';
 
 /** What the popup asks of the background (sendMessage in the extension, an in-memory one in tests). */

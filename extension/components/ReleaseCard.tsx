@@ -2,10 +2,9 @@
 // the model's keep-probability with its uncertainty; before the model has learned from any label, none
 // of those (they would be an untrained model's noise), only that it has no labels yet.
 import type { PopupBatchItem } from '../core/messaging';
-import { formatProbabilityInterval } from '../../shared/format';
+import { formatProbabilityInterval, STRATEGY_TEXT } from '../../shared/format';
 import { artistLine, labelLine } from './format';
 
-export const STRATEGY_TEXT = { exploit: 'High-confidence keeper', explore: 'Learning from this' } as const;
 
 /** The card's words while the model has learned nothing: every label teaches it equally. */
 export const UNLEARNED_CARD_TEXT = 'No labels yet — every label teaches Keepers';

@@ -7,7 +7,7 @@
 // Before the model has learned from any label there is no evidence: the reasons say what it knows
 // (nothing yet) and how to teach it, from the state of this device (unlearnedReasons).
 import { explainRecord, occlusionVariants } from '../../shared/explain';
-import { formatPoints, formatProbability, formatProbabilityInterval } from '../../shared/format';
+import { formatPoints, formatProbability, formatProbabilityInterval, STRATEGY_TEXT } from '../../shared/format';
 import type { Release } from '../../shared/schemas';
 import type { Reason, ShownScore } from './messaging';
 import { KEEPER_THRESHOLD, type PosteriorPage } from './records';
@@ -60,13 +60,13 @@ export function posteriorPickReason(shown: ShownScore, page: PosteriorPage | und
   const median = page ? `the median of this page's ${plural(page.candidates, 'unlabelled record')} (± ${formatPoints(page.medianUncertainty)} points)` : null;
   switch (shown.strategy) {
     case 'exploit':
-      return { kind: 'schedule', text: `High-confidence keeper: ${chance}; even one standard deviation lower (${lower}) it is at least ${threshold}`, weight: shown.mean - shown.uncertainty };
+      return { kind: 'schedule', text: `${STRATEGY_TEXT.exploit}: ${chance}; even one standard deviation lower (${lower}) it is at least ${threshold}`, weight: shown.mean - shown.uncertainty };
     case 'explore':
       return {
         kind: 'schedule',
         text: median
-          ? `Learning from this: ${chance}; its uncertainty is at or above ${median}: your labels say least about records like it, so labelling it teaches the model most`
-          : `Learning from this: ${chance}; your labels say little about records like it, so labelling it teaches the model most`,
+          ? `${STRATEGY_TEXT.explore}: ${chance}; its uncertainty is at or above ${median}: your labels say least about records like it, so labelling it teaches the model most`
+          : `${STRATEGY_TEXT.explore}: ${chance}; your labels say little about records like it, so labelling it teaches the model most`,
         weight: shown.uncertainty,
       };
     case 'none':

@@ -3,17 +3,13 @@
 // the page cannot read what it shows. The host carries only a neutral marker and the release / master
 // id it belongs to (the page shows those itself); the score, strategy and the collector's label live
 // inside the closed root and in this object, which belongs to the content script's isolated world.
-import { formatProbability, formatProbabilityInterval } from '../../shared/format';
+import { formatProbability, formatProbabilityInterval, STRATEGY_TEXT } from '../../shared/format';
 import type { PageRecord, RecordScore } from '../core/messaging';
 import { recordKey, type RecordKey } from '../core/recordKey';
 import { KEEPERS_ATTRIBUTE } from '../discogs';
 
 export type BadgeVariant = 'row' | 'header';
 
-export const STRATEGY_TEXT = {
-  exploit: 'High-confidence keeper',
-  explore: 'Learning from this',
-} as const;
 
 const BADGE_CSS = `
 :host { all: initial; display: inline-block; position: relative; vertical-align: middle; margin: 0 0 0 6px; }

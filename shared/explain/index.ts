@@ -3,7 +3,7 @@
 // Nothing here is a fixed sentence: every reason names records, features or numbers from the input,
 // and a reason is left out when its evidence is absent.
 import { explorationRate, exploreCount, EXPLORATION_DEFAULTS } from '../bandit/select';
-import { formatPoints, formatProbability, formatProbabilityInterval } from '../format';
+import { formatPoints, formatProbability, formatProbabilityInterval, STRATEGY_TEXT } from '../format';
 import type { Release } from '../schemas';
 
 /** The same shape as extension/core/messaging.ts's Reason. */
@@ -252,16 +252,16 @@ function scheduleReason(target: ExplainInput['target'], schedule: ExplainInput['
   const chance = `predicted keep chance ${formatProbabilityInterval(target.mean, target.uncertainty)} points`;
   switch (target.strategy) {
     case 'exploit':
-      return { kind: 'schedule', text: `High-confidence keeper: ${chance}`, weight: target.mean - target.uncertainty };
+      return { kind: 'schedule', text: `${STRATEGY_TEXT.exploit}: ${chance}`, weight: target.mean - target.uncertainty };
     case 'explore': {
       if (!schedule) {
-        return { kind: 'schedule', text: `Learning from this: shown because the model is unsure about it (${chance})`, weight: target.uncertainty };
+        return { kind: 'schedule', text: `${STRATEGY_TEXT.explore}: shown because the model is unsure about it (${chance})`, weight: target.uncertainty };
       }
       const size = schedule.batchSize ?? EXPLORATION_DEFAULTS.batchSize;
       const rate = explorationRate(schedule.batchNumber);
       return {
         kind: 'schedule',
-        text: `Learning from this: after ${plural(schedule.batchNumber, 'batch', 'batches')}, ${exploreCount(schedule.batchNumber, size)} of ${size} picks (${formatProbability(rate)}) go to the records the model is least sure about (${chance})`,
+        text: `${STRATEGY_TEXT.explore}: after ${plural(schedule.batchNumber, 'batch', 'batches')}, ${exploreCount(schedule.batchNumber, size)} of ${size} picks (${formatProbability(rate)}) go to the records the model is least sure about (${chance})`,
         weight: target.uncertainty,
       };
     }

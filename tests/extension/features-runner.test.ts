@@ -3,8 +3,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PageRecord, Reason, RecordScore, ShownScore } from '../../extension/core/messaging';
 import {
-  ALL_FEATURES, badgeOfHost, recordBadges, startKeepers, STRATEGY_TEXT, type ContentFeature, type KeepersApi, type KeepersRunner,
+  ALL_FEATURES, badgeOfHost, recordBadges, startKeepers, type ContentFeature, type KeepersApi, type KeepersRunner,
 } from '../../extension/features';
+import { STRATEGY_TEXT } from '../../shared/format';
 import { loadFixture, type FixtureName } from '../fixtures/discogs-pages/pages';
 
 /** Stands in for the background: scores from a table or a rule, records every message. */
