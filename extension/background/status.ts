@@ -1,7 +1,7 @@
 // What the popup and the options page show and set besides labels: the scorer, sync and schedule state,
 // the feature toggles and the tfjs backend preference.
 import { explorationRate } from '../../shared/bandit';
-import { withDefaults } from '../core/features';
+import { togglesWithDefaults } from '../features/registry';
 import type { BackendPreference, ExtensionStatus, ScorerStatus } from '../core/messaging';
 import type { LocalModel } from './localModel';
 import type { BackgroundStorage } from './storage';
@@ -34,14 +34,14 @@ export class ExtensionSettings {
   }
 
   async getFeatureToggles(): Promise<Record<string, boolean>> {
-    return withDefaults(await this.deps.storage.toggles.getValue());
+    return togglesWithDefaults(await this.deps.storage.toggles.getValue());
   }
 
   async setFeatureToggles(toggles: Record<string, boolean>): Promise<Record<string, boolean>> {
     for (const [id, on] of Object.entries(toggles)) {
       if (typeof on !== 'boolean') throw new Error(`Feature toggle "${id}" must be true or false`);
     }
-    const merged = withDefaults({ ...(await this.deps.storage.toggles.getValue()), ...toggles });
+    const merged = togglesWithDefaults({ ...(await this.deps.storage.toggles.getValue()), ...toggles });
     await this.deps.storage.toggles.setValue(merged);
     return merged;
   }

@@ -2,7 +2,7 @@
 // backend, "forget this device".
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { BackendPreference, ExtensionStatus, PolicySetting } from '../core/messaging';
-import { FEATURE_TOGGLES } from '../core/features';
+import { FEATURE_REGISTRY } from '../features/registry';
 import { knowledgeLine, syncLine } from './format';
 
 export interface OptionsApi {
@@ -190,7 +190,7 @@ export function Options({ api }: { api: OptionsApi }) {
       {paired && <PolicyChoice api={api} busy={busy} act={act} />}
 
       <h2>On Discogs pages</h2>
-      {FEATURE_TOGGLES.map((f) => (
+      {FEATURE_REGISTRY.map((f) => (
         <label class="toggle" key={f.id}>
           <input type="checkbox" name={f.id} checked={toggles[f.id] ?? true} onChange={(e) => toggle(f.id, e.currentTarget.checked)} /> {f.label}
         </label>

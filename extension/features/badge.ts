@@ -10,7 +10,6 @@ import { KEEPERS_ATTRIBUTE } from '../discogs';
 
 export type BadgeVariant = 'row' | 'header';
 
-
 const BADGE_CSS = `
 :host { all: initial; display: inline-block; position: relative; vertical-align: middle; margin: 0 0 0 6px; }
 .badge { display: inline-flex; align-items: center; gap: 6px; flex-wrap: wrap; font: 12px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif;

@@ -6,12 +6,21 @@ import { extractPage, KEEPERS_ATTRIBUTE, type RecordTarget } from '../discogs';
 import { BadgeRegistry, type KeepersBadge } from './badge';
 import { labelButtons } from './label-buttons';
 import { recordBadges } from './record-badges';
+import { FEATURE_REGISTRY, type FeatureId } from './registry';
 import { releaseHeaderBadge } from './release-header-badge';
 import type { ContentFeature, FeatureContext, KeepersApi, ScoredTarget } from './types';
 import { whyShown } from './why-shown';
 
-/** Badge features first: add-ons decorate the badges they create. Ids are the options page's toggle keys. */
-export const ALL_FEATURES: readonly ContentFeature[] = [recordBadges, releaseHeaderBadge, whyShown, labelButtons];
+/** Each registered feature's implementation (the type requires one for every id of features/registry.ts). */
+const IMPLEMENTATIONS: Record<FeatureId, ContentFeature> = {
+  'record-badges': recordBadges,
+  'release-header-badge': releaseHeaderBadge,
+  'why-shown': whyShown,
+  'label-buttons': labelButtons,
+};
+
+/** The features in the registry's order (badge features first: add-ons decorate the badges they create). */
+export const ALL_FEATURES: readonly ContentFeature[] = FEATURE_REGISTRY.map((f) => IMPLEMENTATIONS[f.id]);
 
 export interface RunnerOptions {
   doc: Document;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { backendOrder, isSoftwareRenderer } from '../../extension/core/tfBackend';
 import { createBackendClient, normaliseBackendUrl, type BackendClient } from '../../extension/core/backendClient';
 import { assignByPosterior, assignStrategies, assignUnlearned, pageReleases, type ScoredRecord } from '../../extension/core/records';
-import { withDefaults } from '../../extension/core/features';
+import { togglesWithDefaults } from '../../extension/features/registry';
 import { LabelQueue, type QueuedLabel, type QueueStore, type SubmitLabels } from '../../extension/core/labelQueue';
 import { createPairingCode } from '../../backend/auth';
 import type { App } from '../../backend/app';
@@ -160,8 +160,8 @@ describe('page badges', () => {
 });
 
 test('feature toggles: unset features are on, saved choices win', () => {
-  expect(withDefaults(null)['record-badges']).toBe(true);
-  const t = withDefaults({ 'why-shown': false, 'future-feature': false });
+  expect(togglesWithDefaults(null)['record-badges']).toBe(true);
+  const t = togglesWithDefaults({ 'why-shown': false, 'future-feature': false });
   expect(t['why-shown']).toBe(false);
   expect(t['label-buttons']).toBe(true);
   expect(t['future-feature']).toBe(false);
