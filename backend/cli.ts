@@ -11,9 +11,9 @@ import { createPairingCode, listDevices, revokeDevice, PAIRING_CODE_TTL_MS } fro
 import { DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, maxBodyBytesProblem, startServer } from './server';
 import { createImportSink } from './records';
 import { createProgressBar, importFile, ImportError, IMPORT_FORMATS, type ImportFormat } from '../shared/import';
-import { fullTrain } from './models';
+import { getBanditState, getVersion } from './models';
 import { configFile, discogsToken, enrichRecords } from './records';
-import { POLICIES, choosePolicy, isPolicy, policySetting } from './bandit';
+import { POLICIES, choosePolicy, isPolicy, policySetting, storeCounts } from './bandit';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -136,23 +136,16 @@ async function devices(args: string[]): Promise<void> {
 async function status(): Promise<void> {
   const dbFile = defaultDbFile();
   const setting = await withDb((db) => policySetting(db));
-  const row = await withDb((db) =>
-    db.get<{ records: number; labels: number; keepers: number; batches: number; devices: number; versions: number; batchCount: number | null; active: string | null }>(
-      `SELECT (SELECT count(*) FROM records) AS records, (SELECT count(DISTINCT release_id) FROM labels) AS labels,
-              (SELECT count(DISTINCT release_id) FROM labels WHERE keeper = 1) AS keepers, (SELECT count(*) FROM batches) AS batches,
-              (SELECT count(*) FROM devices WHERE revoked_at IS NULL) AS devices, (SELECT count(*) FROM model_versions) AS versions,
-              (SELECT batch_count FROM bandit_models WHERE id = 1) AS batchCount, (SELECT active_version FROM bandit_models WHERE id = 1) AS active`,
-    ),
-  );
+  const { counts, state } = await withDb(async (db) => ({ counts: await storeCounts(db), state: await getBanditState(db) }));
   process.stdout.write(
     [
       `database        ${dbFile}`,
-      `records         ${row!.records}`,
-      `labelled        ${row!.labels} (${row!.keepers} keepers)`,
-      `batches         ${row!.batches} selected, batch counter ${row!.batchCount ?? 0}`,
-      `model version   ${row!.active ?? 'none yet (created when the server first starts)'} (${row!.versions} stored)`,
+      `records         ${counts.records}`,
+      `labelled        ${counts.labelledRecords} (${counts.keeperRecords} keepers)`,
+      `batches         ${counts.batches} selected, batch counter ${state.batchCount}`,
+      `model version   ${state.activeVersion ?? 'none yet (created when the server first starts)'} (${counts.modelVersions} stored)`,
       `policy          ${setting.policy}${setting.chosenAt ? ` (chosen ${setting.chosenAt})` : ' (the default)'}`,
-      `devices         ${row!.devices} paired`,
+      `devices         ${counts.devices} paired`,
       '',
     ].join('\n'),
   );
@@ -197,11 +190,10 @@ async function warmStart(imported: number): Promise<void> {
   try {
     if (imported === 0) {
       // Nothing new: train only if the active model has never been fitted (an earlier run stopped before it).
-      const { version } = await app.activeModel();
-      const row = await app.db.get<{ kind: string }>('SELECT kind FROM model_versions WHERE version = ?', [version]);
-      if (row?.kind !== 'initial') return;
+      const { version } = await app.models.get();
+      if ((await getVersion(app.db, version))?.kind !== 'initial') return;
     }
-    const r = await app.warmStart();
+    const r = await app.training.warmStart();
     if (!r.trained) {
       if (r.reason === 'seed-policy') {
         process.stdout.write('Policy seed learns only from labelled batches, as specified: no warm start. `npx keepers policy set neural-ts` to learn from the collection now.\n');
@@ -279,7 +271,7 @@ async function train(args: string[]): Promise<void> {
   // The result is printed below; the log only carries warnings unless LOG_LEVEL asks for more.
   const app = await App.create({ dbFile: defaultDbFile(), trainer: 'in-process', seed, logger: pino({ level: process.env.LOG_LEVEL ?? 'warn' }) });
   try {
-    const r = await fullTrain(app, { epochs });
+    const r = await app.training.fullTrain({ epochs });
     const fmt = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(4));
     process.stdout.write(
       `Trained ${r.version} on ${r.trainSize} labels (held out ${r.holdoutSize}) in ${(r.ms / 1000).toFixed(1)} s: held-out log loss ${fmt(r.candidate.logLoss)}, AUC ${fmt(r.candidate.auc)}` +

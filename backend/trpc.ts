@@ -1,9 +1,11 @@
-// tRPC setup: context (services + the calling device), procedures, and readable validation errors.
+// tRPC setup: context (services + the calling device), procedures, and the one place where refusals
+// become tRPC errors: readable validation errors and DomainError kinds mapped to tRPC codes.
 import { initTRPC, TRPCError } from '@trpc/server';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone';
 import { ZodError } from 'zod';
-import type { Device } from './auth';
-import { deviceForToken } from './auth';
+import { deviceForToken, type Device } from './auth';
+import { DomainError, type DomainErrorKind } from './errors';
 import type { App } from './app';
 
 export interface Context {
@@ -14,7 +16,7 @@ export interface Context {
 /** Context for a call with an optional bearer token (used by the HTTP adapter and by tests' createCaller). */
 export async function createContextForToken(app: App, token: string | null | undefined): Promise<Context> {
   const device = await deviceForToken(app.db, token);
-  if (device) app.noteDeviceSeen(device.id);
+  if (device) app.deviceActivity.noteSeen(device.id);
   return { app, device };
 }
 
@@ -74,20 +76,33 @@ const t = initTRPC.context<Context>().create({
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
+const CODE_OF_KIND: Record<DomainErrorKind, TRPC_ERROR_CODE_KEY> = {
+  'not-found': 'NOT_FOUND',
+  invalid: 'BAD_REQUEST',
+  precondition: 'PRECONDITION_FAILED',
+  unauthorized: 'UNAUTHORIZED',
+  'rate-limited': 'TOO_MANY_REQUESTS',
+};
+
 /**
- * Wraps the input parser (it must run before `.input()`): tRPC reports a failed zod parse with the raw
- * JSON of the issues as message; this turns it into one readable line, over HTTP and through createCaller.
+ * Wraps every procedure, the input parser included (it must run before `.input()`). A DomainError
+ * thrown by domain code (tRPC wraps it as INTERNAL_SERVER_ERROR with the error as cause) becomes its
+ * kind's code with its message. A failed zod parse, which tRPC reports with the raw JSON of the issues
+ * as message, becomes one readable line, over HTTP and through createCaller.
  */
-const readableInputErrors = t.middleware(async ({ next }) => {
+const toTrpcErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && result.error.code === 'BAD_REQUEST') {
-    const issues = issuesOf(result.error.cause);
-    if (issues) throw new TRPCError({ code: 'BAD_REQUEST', message: `Invalid input: ${readableIssues(issues)}`, cause: result.error.cause });
+  if (result.ok) return result;
+  const cause = result.error.cause;
+  if (cause instanceof DomainError) throw new TRPCError({ code: CODE_OF_KIND[cause.kind], message: cause.message, cause });
+  if (result.error.code === 'BAD_REQUEST') {
+    const issues = issuesOf(cause);
+    if (issues) throw new TRPCError({ code: 'BAD_REQUEST', message: `Invalid input: ${readableIssues(issues)}`, cause });
   }
   return result;
 });
 
-export const publicProcedure = t.procedure.use(readableInputErrors);
+export const publicProcedure = t.procedure.use(toTrpcErrors);
 
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.device) {

@@ -1,7 +1,9 @@
-// Devices and pairing: one-time codes from the CLI are exchanged for bearer tokens. Only sha256 hashes
-// of codes and tokens are stored, so a copied database file does not hand out working credentials.
+// Pairing: one-time codes from the CLI are exchanged for bearer tokens. Only sha256 hashes of codes and
+// tokens are stored, so a copied database file does not hand out working credentials.
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import type { Db } from '../db';
+import { DomainError } from '../errors';
+import { insertDeviceForCode, insertPairingCode, pairingCode, pairingCodeExists } from './repository';
 
 export const PAIRING_CODE_TTL_MS = 10 * 60 * 1000;
 // No 0/O, 1/I/L: the code is read off a terminal and typed into the options page.
@@ -20,13 +22,9 @@ export async function createPairingCode(db: Db, now = new Date()): Promise<{ cod
   let raw = '';
   for (let i = 0; i < 8; i++) raw += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
   const expiresAt = new Date(now.getTime() + PAIRING_CODE_TTL_MS).toISOString();
-  await db.write((q) =>
-    q.run('INSERT INTO pairing_codes (code_hash, created_at, expires_at) VALUES (?, ?, ?)', [sha256Hex(raw), now.toISOString(), expiresAt]),
-  );
+  await insertPairingCode(db, sha256Hex(raw), now.toISOString(), expiresAt);
   return { code: `${raw.slice(0, 4)}-${raw.slice(4)}`, expiresAt };
 }
-
-export class PairingError extends Error {}
 
 /**
  * Failed pairing attempts, per process: after `maxFailures` wrong codes within `windowMs`, every attempt
@@ -52,55 +50,35 @@ export class PairingThrottle {
   }
 }
 
-/** Redeems a code once (expired or used codes are refused) and creates the device with a fresh token. */
+const unknownCode = () => new DomainError('unauthorized', 'Unknown pairing code: run `npx keepers pair` and copy the code it prints.');
+
+/**
+ * Redeems a code once and creates the device with a fresh token. Expired, used or unknown codes are
+ * refused with an 'unauthorized' DomainError.
+ */
 export async function redeemPairingCode(db: Db, code: string, deviceName: string, now = new Date()): Promise<{ deviceId: number; token: string }> {
   const codeHash = sha256Hex(normaliseCode(code));
   const token = `kp_${randomBytes(32).toString('base64url')}`;
   // A wrong code is answered from the reader, without taking the write lock.
-  if (!(await db.get('SELECT 1 AS one FROM pairing_codes WHERE code_hash = ?', [codeHash]))) {
-    throw new PairingError('Unknown pairing code: run `npx keepers pair` and copy the code it prints.');
-  }
+  if (!(await pairingCodeExists(db, codeHash))) throw unknownCode();
   return db.transaction(async (q) => {
-    const row = await q.get<{ expires_at: string; used_at: string | null }>('SELECT expires_at, used_at FROM pairing_codes WHERE code_hash = ?', [codeHash]);
-    if (!row) throw new PairingError('Unknown pairing code: run `npx keepers pair` and copy the code it prints.');
-    if (row.used_at) throw new PairingError('This pairing code was already used: run `npx keepers pair` for a new one.');
-    if (Date.parse(row.expires_at) <= now.getTime()) throw new PairingError('This pairing code has expired: run `npx keepers pair` for a new one.');
-    const { lastID } = await q.run('INSERT INTO devices (name, token_hash, created_at) VALUES (?, ?, ?)', [deviceName, sha256Hex(token), now.toISOString()]);
-    await q.run('UPDATE pairing_codes SET used_at = ?, device_id = ? WHERE code_hash = ?', [now.toISOString(), lastID, codeHash]);
-    return { deviceId: lastID, token };
+    const row = await pairingCode(q, codeHash);
+    if (!row) throw unknownCode();
+    if (row.usedAt) throw new DomainError('unauthorized', 'This pairing code was already used: run `npx keepers pair` for a new one.');
+    if (Date.parse(row.expiresAt) <= now.getTime()) throw new DomainError('unauthorized', 'This pairing code has expired: run `npx keepers pair` for a new one.');
+    const deviceId = await insertDeviceForCode(q, { name: deviceName, tokenHash: sha256Hex(token), codeHash, at: now.toISOString() });
+    return { deviceId, token };
   });
 }
 
-export interface Device {
-  id: number;
-  name: string;
-}
-
-/** The device a bearer token belongs to, or null (unknown or revoked). */
-export async function deviceForToken(db: Db, token: string | null | undefined): Promise<Device | null> {
-  if (!token) return null;
-  const row = await db.get<{ id: number; name: string }>('SELECT id, name FROM devices WHERE token_hash = ? AND revoked_at IS NULL', [sha256Hex(token)]);
-  return row ?? null;
-}
-
-export async function touchDevice(db: Db, deviceId: number, now = new Date()): Promise<void> {
-  await db.write((q) => q.run('UPDATE devices SET last_seen_at = ? WHERE id = ?', [now.toISOString(), deviceId]));
-}
-
-export interface DeviceInfo {
-  id: number;
-  name: string;
-  createdAt: string;
-  lastSeenAt: string | null;
-  revokedAt: string | null;
-}
-
-export async function listDevices(db: Db): Promise<DeviceInfo[]> {
-  return db.all<DeviceInfo>('SELECT id, name, created_at AS createdAt, last_seen_at AS lastSeenAt, revoked_at AS revokedAt FROM devices ORDER BY id');
-}
-
-/** Returns false when no such (unrevoked) device exists. */
-export async function revokeDevice(db: Db, deviceId: number, now = new Date()): Promise<boolean> {
-  const { changes } = await db.write((q) => q.run('UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [now.toISOString(), deviceId]));
-  return changes === 1;
+/** devices.pair: redeemPairingCode behind the throttle (a refused code counts as a failure). */
+export async function pairDevice(db: Db, throttle: PairingThrottle, code: string, deviceName: string): Promise<{ deviceId: number; token: string }> {
+  const wait = throttle.retryAfterMs();
+  if (wait > 0) throw new DomainError('rate-limited', `Too many wrong pairing codes: try again in ${Math.ceil(wait / 1000)} s.`);
+  try {
+    return await redeemPairingCode(db, code, deviceName);
+  } catch (err) {
+    if (err instanceof DomainError && err.kind === 'unauthorized') throttle.fail();
+    throw err;
+  }
 }

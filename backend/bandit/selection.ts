@@ -1,14 +1,15 @@
 // bandit.selectBatch: sample the unlabelled pool, score it with the active model, apply the policy
 // (the one asked for, else the collector's setting, else the default) and store the batch with its
 // policy and one training_instances row per pick, in one transaction.
-import { TRPCError } from '@trpc/server';
 import { selectBatch as seedSelect, type SelectedItem } from '../../shared/bandit/select';
 import { selectThompson } from '../../shared/bandit/learner';
 import { mulberry32 } from '../../shared/random';
 import type { KeepersModel, Prediction } from '../../shared/model';
 import type { Release } from '../../shared/schemas';
 import type { App } from '../app';
+import { DomainError } from '../errors';
 import { getBanditState, logDecision } from '../models';
+import { insertBatch } from './repository';
 import { sampleUnlabelled } from '../records';
 import { predictReleases } from './scoring';
 import { NEIGHBOUR_CANDIDATES, reasonsFor, type Reason } from './reasons';
@@ -115,15 +116,15 @@ export async function selectBatch(app: App, deviceId: number | null, opts: { poo
   const state = await getBanditState(app.db);
   // An explicit policy wins for this batch only; the setting stays as it is.
   const policy = opts.policy ?? state.policy;
-  const { version, model } = await app.activeModel();
+  const { version, model } = await app.models.get();
   const pool = await sampleUnlabelled(app.db, opts.poolSize, app.random);
   if (pool.length === 0) {
-    throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'No unlabelled records to choose from: import your Discogs collection export (`npx keepers import FILE`) or browse Discogs with the extension.' });
+    throw new DomainError('precondition', 'No unlabelled records to choose from: import your Discogs collection export (`npx keepers import FILE`) or browse Discogs with the extension.');
   }
   const sample = lap();
   const batchNumber = state.batchCount;
   // Logged with the batch: the same pool, model version and seed replay the same picks.
-  const seed = app.nextMcSeed();
+  const seed = app.seeds.next();
   const selection = applyPolicy(policy, model, pool, { batchNumber, batchSize: opts.batchSize, seed });
   const { predictions } = selection;
   const byId = new Map(pool.map((r) => [r.id, r]));
@@ -154,22 +155,13 @@ export async function selectBatch(app: App, deviceId: number | null, opts: { poo
   const now = new Date().toISOString();
 
   const batchId = await app.db.transaction(async (q) => {
-    const { lastID } = await q.run(
-      `INSERT INTO batches (batch_number, exploration_rate, explore_count, exploit_count, policy, model_version, pool_size, device_id, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [batchNumber, selection.exploreRate, exploreCount, items.length - exploreCount, policy, version, pool.length, deviceId, now],
+    const id = await insertBatch(
+      q,
+      { batchNumber, exploreRate: selection.exploreRate, exploreCount, exploitCount: items.length - exploreCount, policy, modelVersion: version, poolSize: pool.length, deviceId, createdAt: now },
+      items,
     );
-    await q.run(
-      `INSERT INTO training_instances (batch_id, release_id, position, selection_strategy, uncertainty_at_selection, mean_at_selection,
-         aleatoric_at_selection, score, propensity, model_version, device_id, shown_at)
-       SELECT ?, json_extract(value, '$.releaseId'), json_extract(value, '$.position'), json_extract(value, '$.strategy'),
-              json_extract(value, '$.uncertainty'), json_extract(value, '$.mean'), json_extract(value, '$.aleatoric'),
-              json_extract(value, '$.score'), json_extract(value, '$.propensity'), ?, ?, ?
-       FROM json_each(?)`,
-      [lastID, version, deviceId, now, JSON.stringify(items.map((it, position) => ({ ...it, reasons: undefined, position })))],
-    );
-    await logDecision(q, 'batch', { batchId: lastID, batchNumber, policy, modelVersion: version, seed, exploreRate: selection.exploreRate, explore: exploreCount, exploit: items.length - exploreCount });
-    return lastID;
+    await logDecision(q, 'batch', { batchId: id, batchNumber, policy, modelVersion: version, seed, exploreRate: selection.exploreRate, explore: exploreCount, exploit: items.length - exploreCount });
+    return id;
   });
   const phases: SelectPhases = { sample, score, policy: policyMs, labelled: labelledMs, reasons: reasonsMs, store: lap() };
 

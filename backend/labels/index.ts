@@ -1,2 +1,3 @@
-// Keeper labels: submission, sync by cursor, the latest label per record.
-export * from './submit';
+// Keeper labels: submission (attached to the batches' picks), sync by cursor, the latest label per record.
+export { submitLabels, normaliseLabelledAt, type LabelSubmission, type SubmitResult } from './submit';
+export { hasImportedLabels, insertImportedKeepers, labelsSince, latestLabelled, type SyncedLabel } from './repository';

@@ -1,5 +1,6 @@
-// Model versions in SQLite: artifacts are split into the weights blob and the JSON metadata, and put
-// back together byte for byte (the sha256 in the artifacts covers the weights).
+// The models domain's SQL. Model versions: artifacts are split into the weights blob and the JSON
+// metadata, and put back together byte for byte (the sha256 in the artifacts covers the weights). The
+// bandit state (one row: active version, batch counter, chosen policy) and the decision log.
 import type { ModelArtifacts } from '../../shared/model';
 import { DEFAULT_POLICY, isPolicyName, type PolicyName } from '../../shared/bandit/learner';
 import type { Queries } from '../db';
@@ -114,6 +115,11 @@ export async function setActiveVersion(q: Queries, version: string, opts: { incr
     `UPDATE bandit_models SET active_version = ?, batch_count = batch_count + ?, updated_at = ? WHERE id = 1`,
     [version, opts.incrementBatch ? 1 : 0, new Date().toISOString()],
   );
+}
+
+/** One more batch trained, the active version unchanged (its update was stored but not activated). */
+export async function incrementBatchCount(q: Queries): Promise<void> {
+  await q.run('UPDATE bandit_models SET batch_count = batch_count + 1, updated_at = ? WHERE id = 1', [new Date().toISOString()]);
 }
 
 export async function logDecision(q: Queries, kind: string, data: unknown): Promise<void> {

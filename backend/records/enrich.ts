@@ -5,26 +5,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { createDiscogsClient, keepersUserAgent, type DiscogsCache, type EnrichProgress } from './discogs';
 import type { Db } from '../db';
-import type { Release } from '../../shared/schemas';
-import { upsertReleases } from './repository';
-import { VERSION } from '../app';
+import { apiCacheGet, apiCacheSet, recordsToEnrich, upsertReleases } from './repository';
+import { VERSION } from '../version';
 
 /** The API cache on the api_cache table: JSON values by request key. */
 export function sqliteCache(db: Db): DiscogsCache {
   return {
-    async get(key) {
-      const row = await db.get<{ value_json: string }>('SELECT value_json FROM api_cache WHERE key = ?', [key]);
-      return row ? (JSON.parse(row.value_json) as unknown) : undefined;
-    },
-    async set(key, value) {
-      await db.write((q) =>
-        q.run('INSERT INTO api_cache (key, value_json, fetched_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value_json = excluded.value_json, fetched_at = excluded.fetched_at', [
-          key,
-          JSON.stringify(value),
-          new Date().toISOString(),
-        ]),
-      );
-    },
+    get: (key) => apiCacheGet(db, key),
+    set: (key, value) => apiCacheSet(db, key, value, new Date().toISOString()),
   };
 }
 
@@ -46,15 +34,6 @@ export function discogsToken(env: NodeJS.ProcessEnv = process.env): string | und
   const token = (parsed as { discogsToken?: unknown }).discogsToken;
   if (token !== undefined && typeof token !== 'string') throw new Error(`${file}: discogsToken must be a string`);
   return token?.trim() || undefined;
-}
-
-/** Records lacking genres or styles, oldest first. */
-export async function recordsToEnrich(db: Db, limit: number): Promise<Release[]> {
-  const rows = await db.all<{ release_json: string }>(
-    `SELECT release_json FROM records WHERE json_array_length(release_json, '$.genres') = 0 OR json_array_length(release_json, '$.styles') = 0 ORDER BY created_at, id LIMIT ?`,
-    [limit],
-  );
-  return rows.map((r) => JSON.parse(r.release_json) as Release);
 }
 
 export async function enrichRecords(

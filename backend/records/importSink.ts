@@ -6,7 +6,8 @@ import path from 'node:path';
 import type { ImportedItem, ImportSink } from '../../shared/import';
 import type { Db } from '../db';
 import { sha256Hex } from '../auth';
-import { upsertReleasesIn } from './repository';
+import { insertImportedKeepers } from '../labels';
+import { finishImportJob, importJobRecordsDone, setImportJobRecordsDone, startImportJob, upsertListItems, upsertReleasesIn } from './repository';
 
 export interface SqliteImportSink extends ImportSink {
   fingerprint: string;
@@ -40,37 +41,21 @@ export async function createImportSink(db: Db, file: string, opts: ImportSinkOpt
   // user and format are appended only when given, so checkpoints written before they were part of it still resume.
   const extra = opts.user !== undefined || opts.format !== undefined ? `\nuser=${opts.user ?? ''}\nformat=${opts.format ?? ''}` : '';
   const fingerprint = sha256Hex(`${abs}\n${st.size}\n${st.mtimeMs}\n${opts.asKeepers ? 'keepers' : 'records'}\n${opts.kind ?? ''}${extra}`);
-  const now = new Date().toISOString();
-  await db.write((q) =>
-    q.run(
-      `INSERT INTO import_jobs (fingerprint, path, as_keepers, records_done, status, started_at, updated_at) VALUES (?, ?, ?, 0, 'running', ?, ?)
-       ON CONFLICT(fingerprint) DO UPDATE SET status = 'running', updated_at = excluded.updated_at`,
-      [fingerprint, abs, opts.asKeepers ? 1 : 0, now, now],
-    ),
-  );
+  await startImportJob(db, { fingerprint, path: abs, asKeepers: opts.asKeepers ?? false, at: new Date().toISOString() });
   return {
     fingerprint,
-    async resumeFrom() {
-      const row = await db.get<{ records_done: number }>('SELECT records_done FROM import_jobs WHERE fingerprint = ?', [fingerprint]);
-      return row?.records_done ?? 0;
-    },
+    resumeFrom: () => importJobRecordsDone(db, fingerprint),
     async writeChunk(items: ImportedItem[], checkpoint: { recordsDone: number }) {
       await db.transaction(async (q) => {
         const stamp = new Date().toISOString();
         await upsertReleasesIn(q, items.map((i) => i.release), 'import', stamp);
-        const listed = items.flatMap((i) => {
-          const kind = opts.kind ?? i.listKind;
-          return kind ? [{ releaseId: i.release.id, kind, dateAdded: i.dateAdded, rating: i.rating }] : [];
-        });
-        if (listed.length > 0) {
-          await q.run(
-            `INSERT INTO list_items (release_id, list_kind, date_added, rating)
-             SELECT json_extract(value, '$.releaseId'), json_extract(value, '$.kind'), json_extract(value, '$.dateAdded'), json_extract(value, '$.rating')
-             FROM json_each(?) WHERE true
-             ON CONFLICT(release_id, list_kind) DO UPDATE SET date_added = excluded.date_added, rating = excluded.rating`,
-            [JSON.stringify(listed)],
-          );
-        }
+        await upsertListItems(
+          q,
+          items.flatMap((i) => {
+            const kind = opts.kind ?? i.listKind;
+            return kind ? [{ releaseId: i.release.id, kind, dateAdded: i.dateAdded, rating: i.rating }] : [];
+          }),
+        );
         if (opts.asKeepers) {
           const labels = items.map((i) => ({
             clientId: `import:${opts.kind ?? i.listKind ?? 'list'}:${i.release.id}`,
@@ -78,27 +63,13 @@ export async function createImportSink(db: Db, file: string, opts: ImportSinkOpt
             // Never in the future: a later label must be able to correct it.
             labelledAt: [isoOrNull(i.dateAdded) ?? stamp, stamp].sort()[0]!,
           }));
-          await q.run(
-            `INSERT INTO labels (client_id, release_id, keeper, batch_id, source, device_id, labelled_at, received_at)
-             SELECT json_extract(value, '$.clientId'), json_extract(value, '$.releaseId'), 1, NULL, 'import', NULL, json_extract(value, '$.labelledAt'), ?
-             FROM json_each(?) WHERE true
-             ON CONFLICT(client_id) DO NOTHING`,
-            [stamp, JSON.stringify(labels)],
-          );
+          await insertImportedKeepers(q, labels, stamp);
         }
-        await q.run('UPDATE import_jobs SET records_done = ?, updated_at = ? WHERE fingerprint = ?', [checkpoint.recordsDone, stamp, fingerprint]);
+        await setImportJobRecordsDone(q, fingerprint, checkpoint.recordsDone, stamp);
       });
     },
     async finish(status, info = {}) {
-      await db.write((q) =>
-        q.run('UPDATE import_jobs SET status = ?, format = coalesce(?, format), problems = ?, updated_at = ? WHERE fingerprint = ?', [
-          status,
-          info.format ?? null,
-          info.problems ?? 0,
-          new Date().toISOString(),
-          fingerprint,
-        ]),
-      );
+      await finishImportJob(db, fingerprint, { status, format: info.format ?? null, problems: info.problems ?? 0, at: new Date().toISOString() });
     },
   };
 }

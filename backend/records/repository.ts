@@ -1,5 +1,7 @@
-// Records (releases) in SQLite: chunked upserts that merge partial page metadata into what is known,
-// lookups by id in one query, and sampling of the unlabelled pool by random index ranges.
+// The records domain's SQL: records (releases) with chunked upserts that merge partial page metadata
+// into what is known, lookups by id in one query, sampling of the unlabelled pool by random index
+// ranges; the lists an import fills (list_items), import checkpoints (import_jobs) and the Discogs API
+// cache (api_cache).
 import type { Release } from '../../shared/schemas';
 import type { Db, Queries } from '../db';
 
@@ -136,4 +138,75 @@ export async function sampleUnlabelled(q: Queries, size: number, rand: () => num
     for (const row of rest) picked.set(row.id, JSON.parse(row.release_json) as Release);
   }
   return [...picked.values()];
+}
+
+/** Records lacking genres or styles, oldest first (what `keepers enrich` asks the Discogs API for). */
+export async function recordsToEnrich(db: Db, limit: number): Promise<Release[]> {
+  const rows = await db.all<{ release_json: string }>(
+    `SELECT release_json FROM records WHERE json_array_length(release_json, '$.genres') = 0 OR json_array_length(release_json, '$.styles') = 0 ORDER BY created_at, id LIMIT ?`,
+    [limit],
+  );
+  return rows.map((r) => JSON.parse(r.release_json) as Release);
+}
+
+/** Collection or wantlist entries of an import; an entry already listed takes the new date and rating. */
+export async function upsertListItems(q: Queries, items: { releaseId: number; kind: 'collection' | 'wantlist'; dateAdded: string | null; rating: number | null }[]): Promise<void> {
+  if (items.length === 0) return;
+  await q.run(
+    `INSERT INTO list_items (release_id, list_kind, date_added, rating)
+     SELECT json_extract(value, '$.releaseId'), json_extract(value, '$.kind'), json_extract(value, '$.dateAdded'), json_extract(value, '$.rating')
+     FROM json_each(?) WHERE true
+     ON CONFLICT(release_id, list_kind) DO UPDATE SET date_added = excluded.date_added, rating = excluded.rating`,
+    [JSON.stringify(items)],
+  );
+}
+
+/** Starts (or resumes: status back to running) the import job with this fingerprint. */
+export async function startImportJob(db: Db, job: { fingerprint: string; path: string; asKeepers: boolean; at: string }): Promise<void> {
+  await db.write((q) =>
+    q.run(
+      `INSERT INTO import_jobs (fingerprint, path, as_keepers, records_done, status, started_at, updated_at) VALUES (?, ?, ?, 0, 'running', ?, ?)
+       ON CONFLICT(fingerprint) DO UPDATE SET status = 'running', updated_at = excluded.updated_at`,
+      [job.fingerprint, job.path, job.asKeepers ? 1 : 0, job.at, job.at],
+    ),
+  );
+}
+
+/** Records an earlier run of this import committed (0 when none). */
+export async function importJobRecordsDone(db: Db, fingerprint: string): Promise<number> {
+  const row = await db.get<{ records_done: number }>('SELECT records_done FROM import_jobs WHERE fingerprint = ?', [fingerprint]);
+  return row?.records_done ?? 0;
+}
+
+/** The checkpoint, in the transaction that wrote the chunk it counts. */
+export async function setImportJobRecordsDone(q: Queries, fingerprint: string, recordsDone: number, at: string): Promise<void> {
+  await q.run('UPDATE import_jobs SET records_done = ?, updated_at = ? WHERE fingerprint = ?', [recordsDone, at, fingerprint]);
+}
+
+export async function finishImportJob(db: Db, fingerprint: string, result: { status: 'done' | 'failed'; format: string | null; problems: number; at: string }): Promise<void> {
+  await db.write((q) =>
+    q.run('UPDATE import_jobs SET status = ?, format = coalesce(?, format), problems = ?, updated_at = ? WHERE fingerprint = ?', [
+      result.status,
+      result.format,
+      result.problems,
+      result.at,
+      fingerprint,
+    ]),
+  );
+}
+
+/** A cached Discogs API answer by request key, or undefined. */
+export async function apiCacheGet(db: Db, key: string): Promise<unknown> {
+  const row = await db.get<{ value_json: string }>('SELECT value_json FROM api_cache WHERE key = ?', [key]);
+  return row ? (JSON.parse(row.value_json) as unknown) : undefined;
+}
+
+export async function apiCacheSet(db: Db, key: string, value: unknown, at: string): Promise<void> {
+  await db.write((q) =>
+    q.run('INSERT INTO api_cache (key, value_json, fetched_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value_json = excluded.value_json, fetched_at = excluded.fetched_at', [
+      key,
+      JSON.stringify(value),
+      at,
+    ]),
+  );
 }

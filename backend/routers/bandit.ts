@@ -1,12 +1,7 @@
 import { z } from 'zod';
-import { TRPCError } from '@trpc/server';
 import { BoundedReleaseSchema } from '../../shared/schemas';
 import { authedProcedure, router } from '../trpc';
-import { selectBatch } from '../bandit';
-import { releasesByIds, missingIds } from '../records';
-import { predictReleases } from '../bandit';
-import { getBanditState } from '../models';
-import { POLICIES, choosePolicy, headFor, policySetting } from '../bandit';
+import { POLICIES, choosePolicy, policySetting, predictRecords, selectBatch } from '../bandit';
 
 const policyName = z.enum(POLICIES, { error: () => ({ message: `policy must be one of ${POLICIES.join(', ')}` }) });
 
@@ -39,16 +34,7 @@ export const banditRouter = router({
         })
         .refine((v) => (v.ids?.length ?? 0) + (v.records?.length ?? 0) > 0, { message: 'give ids or records to score' }),
     )
-    .query(async ({ ctx, input }) => {
-      const missing = input.ids ? await missingIds(ctx.app.db, input.ids) : [];
-      if (missing.length > 0) throw new TRPCError({ code: 'NOT_FOUND', message: `Unknown release ids: ${missing.slice(0, 20).join(', ')}.` });
-      const stored = input.ids ? await releasesByIds(ctx.app.db, input.ids) : [];
-      const { version, model } = await ctx.app.activeModel();
-      // The Bayesian head when the model has one (the default learner); `seed` scores with Monte-Carlo dropout.
-      const { policy } = await getBanditState(ctx.app.db);
-      const preds = predictReleases(model, [...stored, ...(input.records ?? [])], { withEmbedding: input.withEmbedding, seed: input.seed ?? 0, head: headFor(policy) });
-      return preds.map((p) => ({ ...p, modelVersion: version }));
-    }),
+    .query(({ ctx, input }) => predictRecords(ctx.app, input)),
 
   /** The policy batches run with (the collector's choice, else the default), and the ones to choose from. */
   policy: authedProcedure.query(({ ctx }) => policySetting(ctx.app.db)),

@@ -1,5 +1,5 @@
 import { publicProcedure } from '../trpc';
-import { VERSION } from '../app';
+import { VERSION } from '../version';
 import { getBanditState } from '../models';
 
 export const healthProcedure = publicProcedure.query(async ({ ctx }) => {

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { KeeperLabelSchema } from '../../shared/schemas';
-import { BoundedReleaseSchema } from '../../shared/schemas';
+import { BoundedReleaseSchema, KeeperLabelSchema } from '../../shared/schemas';
 import { authedProcedure, router } from '../trpc';
 import { labelsSince, submitLabels } from '../labels';
 import { getBanditState } from '../models';
@@ -17,13 +16,13 @@ export const labelsRouter = router({
     .mutation(async ({ ctx, input }) => {
       const result = await submitLabels(ctx.app.db, ctx.device.id, input.labels);
       const state = await getBanditState(ctx.app.db);
-      void ctx.app.scheduleOnlineUpdates(result.completedBatchIds);
+      void ctx.app.training.scheduleOnlineUpdates(result.completedBatchIds);
       return {
         accepted: result.accepted,
         duplicates: result.duplicates,
         modelVersion: state.activeVersion,
         completedBatchIds: result.completedBatchIds,
-        training: result.completedBatchIds.length > 0 && ctx.app.autoTrain,
+        training: result.completedBatchIds.length > 0 && ctx.app.training.autoTrain,
       };
     }),
   since: authedProcedure

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { TRPCError } from '@trpc/server';
 import { authedProcedure, router } from '../trpc';
-import { getArtifacts, getBanditState, getVersion, listVersions, logDecision, setActiveVersion } from '../models';
+import { DomainError } from '../errors';
+import { getArtifacts, getBanditState, getVersion, listVersions, rollback } from '../models';
 
 const version = z.string().trim().min(1).max(64);
 
@@ -9,7 +9,7 @@ export const modelsRouter = router({
   latest: authedProcedure.query(async ({ ctx }) => {
     const state = await getBanditState(ctx.app.db);
     const row = state.activeVersion ? await getVersion(ctx.app.db, state.activeVersion) : null;
-    if (!row) throw new TRPCError({ code: 'NOT_FOUND', message: 'No model version yet.' });
+    if (!row) throw new DomainError('not-found', 'No model version yet.');
     return {
       version: row.version,
       parentVersion: row.parentVersion,
@@ -23,7 +23,7 @@ export const modelsRouter = router({
   }),
   weights: authedProcedure.input(z.object({ version })).query(async ({ ctx, input }) => {
     const artifacts = await getArtifacts(ctx.app.db, input.version);
-    if (!artifacts) throw new TRPCError({ code: 'NOT_FOUND', message: `Unknown model version ${input.version}: see models.list.` });
+    if (!artifacts) throw new DomainError('not-found', `Unknown model version ${input.version}: see models.list.`);
     return artifacts;
   }),
   list: authedProcedure.query(async ({ ctx }) => {
@@ -31,14 +31,5 @@ export const modelsRouter = router({
     return (await listVersions(ctx.app.db)).map((v) => ({ ...v, active: v.version === state.activeVersion }));
   }),
   /** Makes an earlier version active again; the batch counter is left as it is (labels were still given). */
-  rollback: authedProcedure.input(z.object({ version })).mutation(async ({ ctx, input }) => {
-    return ctx.app.db.transaction(async (q) => {
-      const row = await getVersion(q, input.version);
-      if (!row) throw new TRPCError({ code: 'NOT_FOUND', message: `Unknown model version ${input.version}: see models.list.` });
-      const before = (await getBanditState(q)).activeVersion;
-      await setActiveVersion(q, row.version);
-      await logDecision(q, 'rollback', { from: before, to: row.version, deviceId: ctx.device.id });
-      return { version: row.version, previous: before };
-    });
-  }),
+  rollback: authedProcedure.input(z.object({ version })).mutation(({ ctx, input }) => rollback(ctx.app.db, input.version, ctx.device.id)),
 });

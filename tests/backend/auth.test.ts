@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import type { App } from '../../backend/app';
-import { createPairingCode, PAIRING_CODE_TTL_MS, sha256Hex } from '../../backend/auth/pairing';
+import { createPairingCode, PAIRING_CODE_TTL_MS, sha256Hex } from '../../backend/auth';
 import { bearerToken } from '../../backend/trpc';
 import type { RunningServer } from '../../backend/server';
 import { callerFor, errorOf, openApp, tempDir, withServer } from './helpers';

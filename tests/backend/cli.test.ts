@@ -5,8 +5,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../helpers/data';
 import { FIXTURES, openApp, syntheticReleases, tempDir } from './helpers';
-import { upsertReleases } from '../../backend/records/repository';
-import { submitLabels } from '../../backend/labels/submit';
+import { upsertReleases } from '../../backend/records';
+import { submitLabels } from '../../backend/labels';
 
 const BIN = path.join(REPO_ROOT, 'backend', 'bin', 'keepers.mjs');
 

@@ -7,16 +7,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { selectBatch } from '../../backend/bandit/selection';
-import { submitLabels, latestLabelled } from '../../backend/labels/submit';
-import { upsertReleases, upsertReleasesIn } from '../../backend/records/repository';
-import { getBanditState, setActiveVersion } from '../../backend/models/repository';
-import { fullTrain } from '../../backend/models/fullTrain';
+import { submitLabels, latestLabelled } from '../../backend/labels';
+import { upsertReleases, upsertReleasesIn } from '../../backend/records';
+import { getBanditState, setActiveVersion } from '../../backend/models';
 import { InProcessTrainer, type Trainer } from '../../backend/models/training/trainer';
 import { Db, loadMigrations, migrate } from '../../backend/db';
 import { startServer } from '../../backend/server';
-import { createImportSink } from '../../backend/records/importSink';
+import { createImportSink } from '../../backend/records';
 import { importFile } from '../../shared/import';
-import { createPairingCode } from '../../backend/auth/pairing';
+import { createPairingCode } from '../../backend/auth';
 import type { App } from '../../backend/app';
 import { callerFor, errorOf, makeClient, openApp, pairDevice, syntheticReleases, tempDir, withServer } from './helpers';
 
@@ -64,12 +63,12 @@ describe('issue 10: backend defects', () => {
     const app = await openApp(path.join(t.dir, 'rollback.sqlite'), { autoTrain: false, trainer });
     await upsertReleases(app.db, RELEASES, 'page');
     const v0 = (await getBanditState(app.db)).activeVersion!;
-    const v1 = await app.onlineUpdate(await labelOneBatch(app, 'a'));
+    const v1 = await app.training.onlineUpdate(await labelOneBatch(app, 'a'));
     expect((await getBanditState(app.db)).activeVersion).toBe(v1);
     const batch2 = await labelOneBatch(app, 'b');
     // The collector rolls back to v0 while batch 2 trains on top of v1.
     trainer.afterOnline = () => app.db.transaction((q) => setActiveVersion(q, v0));
-    const v2 = await app.onlineUpdate(batch2);
+    const v2 = await app.training.onlineUpdate(batch2);
     trainer.afterOnline = null;
     const state = await getBanditState(app.db);
     expect(state.activeVersion).toBe(v0);
@@ -104,7 +103,7 @@ describe('issue 10: backend defects', () => {
       };
     };
     const [a, b] = await Promise.all([openApp(file, { autoTrain: false, trainer: gated() }), openApp(file, { autoTrain: false, trainer: gated() })]);
-    const results = await Promise.all([a.onlineUpdate(batchId), b.onlineUpdate(batchId)]);
+    const results = await Promise.all([a.training.onlineUpdate(batchId), b.training.onlineUpdate(batchId)]);
     expect(results.filter((r) => r !== null)).toHaveLength(1);
     const after = await getBanditState(a.db);
     expect(after.batchCount).toBe(before.batchCount + 1);
@@ -119,9 +118,9 @@ describe('issue 10: backend defects', () => {
     const app = await openApp(path.join(t.dir, 'full.sqlite'), { autoTrain: false, trainer });
     await upsertReleases(app.db, RELEASES, 'page');
     const v0 = (await getBanditState(app.db)).activeVersion!;
-    const v1 = (await app.onlineUpdate(await labelOneBatch(app, 'd')))!;
+    const v1 = (await app.training.onlineUpdate(await labelOneBatch(app, 'd')))!;
     trainer.afterFull = () => app.db.transaction((q) => setActiveVersion(q, v0));
-    const report = await fullTrain(app, { epochs: 1 });
+    const report = await app.training.fullTrain({ epochs: 1 });
     expect(report.previous).toBe(v1);
     expect(report.promoted).toBe(false);
     expect(report.superseded).toBe(true);
@@ -214,7 +213,7 @@ describe('issue 10: backend defects', () => {
       expect((await errorOf(anon.devices.pair.mutate({ pairingCode: code, deviceName: 'late' }))).code).toBe('TOO_MANY_REQUESTS');
 
       // A worker's stack trace never reaches metrics.summary.
-      await app.scheduleOnlineUpdates([await (async () => {
+      await app.training.scheduleOnlineUpdates([await (async () => {
         await upsertReleases(app.db, RELEASES, 'page');
         return labelOneBatch(app, 'e');
       })()]);

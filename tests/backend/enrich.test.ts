@@ -6,10 +6,10 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Db } from '../../backend/db';
-import { createImportSink } from '../../backend/records/importSink';
+import { createImportSink } from '../../backend/records';
 import { importFile } from '../../shared/import';
-import { discogsToken, enrichRecords, recordsToEnrich, sqliteCache } from '../../backend/records/enrich';
-import { releasesByIds } from '../../backend/records/repository';
+import { discogsToken, enrichRecords, recordsToEnrich, sqliteCache } from '../../backend/records';
+import { releasesByIds } from '../../backend/records';
 import { FIXTURES, tempDir } from './helpers';
 
 describe('keepers enrich', () => {

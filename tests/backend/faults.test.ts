@@ -8,14 +8,14 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Db, type Queries } from '../../backend/db';
 import { selectBatch } from '../../backend/bandit/selection';
-import { submitLabels } from '../../backend/labels/submit';
-import { upsertReleases } from '../../backend/records/repository';
-import { getArtifacts, getBanditState } from '../../backend/models/repository';
-import { createImportSink } from '../../backend/records/importSink';
+import { submitLabels } from '../../backend/labels';
+import { upsertReleases } from '../../backend/records';
+import { getArtifacts, getBanditState } from '../../backend/models';
+import { createImportSink } from '../../backend/records';
 import { importFile } from '../../shared/import';
 import { LabelQueue, type QueuedLabel, type QueueStore } from '../../extension/core/labelQueue';
 import { createBackendClient } from '../../extension/core/backendClient';
-import { createPairingCode } from '../../backend/auth/pairing';
+import { createPairingCode } from '../../backend/auth';
 import { loadArtifacts } from '../../shared/model';
 import { openApp, syntheticReleases, tempDir, withServer } from './helpers';
 
@@ -116,7 +116,7 @@ describe('kill -9', () => {
       expect(state.batchCount).toBe(before.batchCount + 1);
     }
     const restarted = await openApp(dbFile);
-    await restarted.idle();
+    await restarted.training.idle();
     expect((await getBanditState(restarted.db)).batchCount).toBe(before.batchCount + 1);
     await restarted.close();
   });

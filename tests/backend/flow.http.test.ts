@@ -6,7 +6,7 @@ import path from 'node:path';
 import { encodeReleases } from '../../shared/features';
 import { loadArtifacts, predict } from '../../shared/model';
 import { importFile } from '../../shared/import';
-import { createImportSink } from '../../backend/records/importSink';
+import { createImportSink } from '../../backend/records';
 import type { App } from '../../backend/app';
 import type { RunningServer } from '../../backend/server';
 import { FIXTURES, errorOf, makeClient, openApp, pairDevice, syntheticReleases, tempDir, withServer, type Client } from './helpers';
@@ -112,7 +112,7 @@ describe('backend flow over HTTP', () => {
     // The online update runs in the worker; the server keeps answering meanwhile.
     const health = await phone.health.query();
     expect(health.ok).toBe(true);
-    await app.idle();
+    await app.training.idle();
     const after = await phone.models.latest.query();
     expect(after.version).not.toBe(before.version);
     expect(after.parentVersion).toBe(before.version);

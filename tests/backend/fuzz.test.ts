@@ -9,9 +9,9 @@ import path from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { App } from '../../backend/app';
 import type { RunningServer } from '../../backend/server';
-import { createImportSink } from '../../backend/records/importSink';
+import { createImportSink } from '../../backend/records';
 import { importFile, ImportError, type ImportFormat } from '../../shared/import';
-import { upsertReleases } from '../../backend/records/repository';
+import { upsertReleases } from '../../backend/records';
 import { openApp, pairDevice, syntheticReleases, tempDir, withServer } from './helpers';
 
 const IMPORT_FIXTURES = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../fixtures/import');

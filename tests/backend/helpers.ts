@@ -10,7 +10,7 @@ import { appRouter } from '../../backend/routers/_app';
 import { App, type AppOptions } from '../../backend/app';
 import { startServer, type RunningServer } from '../../backend/server';
 import { createCallerFactory, createContextForToken } from '../../backend/trpc';
-import { createPairingCode } from '../../backend/auth/pairing';
+import { createPairingCode } from '../../backend/auth';
 import { mulberry32 } from '../../shared/random';
 import type { Release } from '../../shared/schemas';
 

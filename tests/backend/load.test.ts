@@ -4,9 +4,8 @@
 // printed; the bound is loose because CI machines are small and shared).
 import { afterAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { upsertReleases } from '../../backend/records/repository';
-import { latestLabelled } from '../../backend/labels/submit';
-import { fullTrain } from '../../backend/models/fullTrain';
+import { upsertReleases } from '../../backend/records';
+import { latestLabelled } from '../../backend/labels';
 import { openApp, pairDevice, syntheticReleases, tempDir, withServer, type Client } from './helpers';
 
 function percentile(values: number[], p: number): number {
@@ -65,7 +64,7 @@ describe('load: two devices × 1,000 labels during a retrain', () => {
         await Promise.all([worker(), worker(), worker(), worker()]);
       };
 
-      const retrain = fullTrain(app, { epochs: 20 });
+      const retrain = app.training.fullTrain({ epochs: 20 });
       let training = true;
       void retrain.finally(() => (training = false));
       const selecting = (async () => {

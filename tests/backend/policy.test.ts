@@ -5,16 +5,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { Db, loadMigrations, migrate } from '../../backend/db';
 import { selectBatch } from '../../backend/bandit/selection';
-import { latestLabelled, submitLabels } from '../../backend/labels/submit';
-import { upsertReleases } from '../../backend/records/repository';
-import { getArtifacts, getBanditState } from '../../backend/models/repository';
+import { latestLabelled, submitLabels } from '../../backend/labels';
+import { upsertReleases } from '../../backend/records';
+import { getArtifacts, getBanditState } from '../../backend/models';
 import { trainingConfig } from '../../backend/bandit/policy';
 import type { App } from '../../backend/app';
 import { DEFAULT_CONFIG, loadArtifacts, saveArtifacts } from '../../shared/model';
 import { learn, onlineUpdate, selectThompson } from '../../shared/bandit';
 import type { Release } from '../../shared/schemas';
 import { callerFor, errorOf, openApp, syntheticReleases, tempDir } from './helpers';
-import { createPairingCode, redeemPairingCode } from '../../backend/auth/pairing';
+import { createPairingCode, redeemPairingCode } from '../../backend/auth';
 
 async function pairedCaller(app: App) {
   const { code } = await createPairingCode(app.db);
@@ -129,7 +129,7 @@ describe('policy setting', () => {
     // 1. A seed batch: trained by onlineUpdate with DESIGN §4's values, whatever the model's config says.
     const b1 = await selectBatch(app, null, { poolSize: 60, batchSize: 10, policy: 'seed' });
     await labelBatch(app, b1.batchId, b1.items.map((i) => i.releaseId), 's');
-    const v1 = (await app.onlineUpdate(b1.batchId))!;
+    const v1 = (await app.training.onlineUpdate(b1.batchId))!;
     const d1 = await decision<{ policy: string; learner: string; seed: number; parent: string }>(app, 'online-update');
     expect(d1).toMatchObject({ policy: 'seed', learner: 'online-update', parent: initial.modelVersion });
     const a1 = (await getArtifacts(app.db, v1))!;
@@ -152,7 +152,7 @@ describe('policy setting', () => {
     expect(b2.policy).toBe('neural-ts');
     expect(b2.items.every((i) => i.strategy === 'explore')).toBe(true);
     await labelBatch(app, b2.batchId, b2.items.map((i) => i.releaseId), 'n');
-    const v2 = (await app.onlineUpdate(b2.batchId))!;
+    const v2 = (await app.training.onlineUpdate(b2.batchId))!;
     const d2 = await decision<{ policy: string; learner: string; seed: number }>(app, 'online-update');
     expect(d2).toMatchObject({ policy: 'neural-ts', learner: 'learn' });
     const a2 = (await getArtifacts(app.db, v2))!;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { dataPath, hasData } from '../helpers/data';
 import { importFile } from '../../shared/import';
-import { createImportSink } from '../../backend/records/importSink';
+import { createImportSink } from '../../backend/records';
 import type { App } from '../../backend/app';
 import type { RunningServer } from '../../backend/server';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -65,7 +65,7 @@ describe.skipIf(!hasData)('backend on the real Discogs data', () => {
       labels: releases.map((r, i) => ({ clientId: `real-${i}`, releaseId: r.id, keeper: r.genres.includes('Rock'), batchId: batch.batchId, labelledAt: new Date().toISOString() })),
     });
     expect(result.training).toBe(true);
-    await app.idle();
+    await app.training.idle();
     const after = await client.models.latest.query();
     expect(after.parentVersion).toBe(before.version);
     expect(after.batchCount).toBe(1);
@@ -109,7 +109,7 @@ describe.skipIf(!hasData)('warm start on a real collection', () => {
     await importFile(poolFile, await createImportSink(app.db, poolFile));
     const enriched = await app.db.get<{ n: number }>('SELECT count(*) AS n FROM records WHERE has_genres = 1 AND id IN (SELECT release_id FROM labels)');
     expect(enriched!.n).toBe(imported.length);
-    const report = await app.warmStart();
+    const report = await app.training.warmStart();
     expect(report).toMatchObject({ trained: true, imported: imported.length, unlabelled: 1000 });
     const batch = await selectBatch(app, null, { poolSize: 1000, batchSize: 20 });
     const hits = batch.items.filter((i) => hidden.has(i.releaseId)).length;

@@ -3,9 +3,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { selectBatch } from '../../backend/bandit/selection';
-import { submitLabels } from '../../backend/labels/submit';
-import { upsertReleases } from '../../backend/records/repository';
-import { getBanditState } from '../../backend/models/repository';
+import { submitLabels } from '../../backend/labels';
+import { upsertReleases } from '../../backend/records';
+import { getBanditState } from '../../backend/models';
 import { FEATURE_SCHEMA_VERSION } from '../../shared/features';
 import { openApp, syntheticReleases, tempDir } from './helpers';
 
@@ -28,13 +28,13 @@ describe('a model built for another feature schema', () => {
 
     const second = await openApp(file, { autoTrain: false });
     try {
-      await second.idle();
+      await second.training.idle();
       const state = await getBanditState(second.db);
       expect(state.activeVersion).not.toBe(old);
       const kinds = await second.db.all<{ kind: string; schema: number }>('SELECT kind, feature_schema_version AS schema FROM model_versions WHERE version != ? ORDER BY created_at', [old]);
       expect(kinds.map((k) => k.kind)).toEqual(['initial', 'warm-start']);
       expect(kinds.every((k) => k.schema === FEATURE_SCHEMA_VERSION)).toBe(true);
-      const { model } = await second.activeModel();
+      const { model } = await second.models.get();
       expect(model.posterior?.labelCount).toBe(10);
       const next = await selectBatch(second, null, { poolSize: 60, batchSize: 10 });
       expect(next.items).toHaveLength(10);

@@ -3,12 +3,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { selectBatch } from '../../backend/bandit/selection';
-import { latestLabelled, submitLabels } from '../../backend/labels/submit';
-import { upsertReleases } from '../../backend/records/repository';
+import { latestLabelled, submitLabels } from '../../backend/labels';
+import { upsertReleases } from '../../backend/records';
 import { reasonsFor } from '../../backend/bandit/reasons';
 import { embedReleases } from '../../backend/bandit/scoring';
-import { getBanditState } from '../../backend/models/repository';
-import { createPairingCode, redeemPairingCode } from '../../backend/auth/pairing';
+import { getBanditState } from '../../backend/models';
+import { createPairingCode, redeemPairingCode } from '../../backend/auth';
 import { recordName } from '../../shared/explain';
 import { callerFor, openApp, syntheticReleases, tempDir } from './helpers';
 
@@ -31,7 +31,7 @@ describe('batch reasons', () => {
       );
       const batch = await selectBatch(app, null, { poolSize: 150, batchSize: 20 });
       expect(batch.items).toHaveLength(20);
-      const { model } = await app.activeModel();
+      const { model } = await app.models.get();
       const labelled = await latestLabelled(app.db);
       const byId = new Map(releases.map((r) => [r.id, r]));
       const fresh = reasonsFor(
@@ -58,13 +58,13 @@ describe('batch reasons', () => {
         null,
         batch.items.map((it, i) => ({ clientId: `b${i}`, releaseId: it.releaseId, keeper: i % 2 === 0, batchId: batch.batchId, labelledAt: at(i) })),
       );
-      await app.scheduleOnlineUpdates(res.completedBatchIds);
+      await app.training.scheduleOnlineUpdates(res.completedBatchIds);
       const { activeVersion, batchCount } = await getBanditState(app.db);
       expect(batchCount).toBe(1);
       const labelled = (await latestLabelled(app.db)).map((l) => l.release);
       expect(labelled).toHaveLength(10);
       expect(labelled.every((r) => app.embeddings.has(activeVersion!, r))).toBe(true);
-      const { version, model } = await app.activeModel();
+      const { version, model } = await app.models.get();
       expect(version).toBe(activeVersion);
       const cached = app.embeddings.get(version, model, labelled);
       const here = embedReleases(model, labelled);

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { selectBatch } from '../../backend/bandit/selection';
-import { submitLabels } from '../../backend/labels/submit';
-import { upsertReleases } from '../../backend/records/repository';
-import { getBanditState, setActiveVersion } from '../../backend/models/repository';
+import { submitLabels } from '../../backend/labels';
+import { upsertReleases } from '../../backend/records';
+import { getBanditState, setActiveVersion } from '../../backend/models';
 import { InProcessTrainer, type Trainer } from '../../backend/models/training/trainer';
 import { predictReleases } from '../../backend/bandit/scoring';
 import type { App } from '../../backend/app';
@@ -37,7 +37,7 @@ describe('online updates', () => {
     await first.close();
 
     const second = await openApp(file);
-    await second.idle();
+    await second.training.idle();
     const after = await getBanditState(second.db);
     expect(after.batchCount).toBe(before.batchCount + 1);
     expect(after.activeVersion).not.toBe(before.activeVersion);
@@ -48,10 +48,10 @@ describe('online updates', () => {
     // A request that got the model before the active version changed keeps a usable model: the
     // replaced one is disposed only after a grace period.
     const [newer, older] = [after.activeVersion!, before.activeVersion!];
-    const held = await second.activeModel();
+    const held = await second.models.get();
     expect(held.version).toBe(newer);
     await second.db.write((q) => setActiveVersion(q, older));
-    expect((await second.activeModel()).version).toBe(older);
+    expect((await second.models.get()).version).toBe(older);
     const releases = syntheticReleases(3);
     expect(predictReleases(held.model, releases, { samples: 2 })).toHaveLength(3);
     // Concurrent selections while the version flips all complete.
@@ -115,8 +115,8 @@ describe('online updates', () => {
     const before = await getBanditState(app.db);
     const versionsBefore = await app.db.all('SELECT version FROM model_versions');
     const { completed } = await labelOneBatch(app, 'f');
-    await app.scheduleOnlineUpdates(completed);
-    expect(app.lastTrainingError).toMatch(/out of memory/);
+    await app.training.scheduleOnlineUpdates(completed);
+    expect(app.training.lastError).toMatch(/out of memory/);
     expect(await getBanditState(app.db)).toEqual(before);
     expect(await app.db.all('SELECT version FROM model_versions')).toEqual(versionsBefore);
     // Selection goes on with the old version.

@@ -7,17 +7,17 @@ import { DEFAULT_POSTERIOR } from '../../shared/model';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createImportSink } from '../../backend/records/importSink';
+import { createImportSink } from '../../backend/records';
 import { importFile } from '../../shared/import';
-import { upsertReleases } from '../../backend/records/repository';
-import { getArtifacts, getBanditState } from '../../backend/models/repository';
+import { upsertReleases } from '../../backend/records';
+import { getArtifacts, getBanditState } from '../../backend/models';
 import { selectBatch } from '../../backend/bandit/selection';
 import { predictReleases } from '../../backend/bandit/scoring';
 import type { App } from '../../backend/app';
 import type { Release } from '../../shared/schemas';
 import { mulberry32 } from '../../shared/random';
 import { callerFor, openApp, syntheticReleases, tempDir } from './helpers';
-import { createPairingCode, redeemPairingCode } from '../../backend/auth/pairing';
+import { createPairingCode, redeemPairingCode } from '../../backend/auth';
 
 const CSV_HEADER = 'Catalog#,Artist,Title,Label,Format,Rating,Released,release_id,CollectionFolder,Date Added';
 
@@ -82,7 +82,7 @@ describe('warm start from an imported collection', () => {
     await importAsKeepers(app, csv);
     const before = await getBanditState(app.db);
 
-    const report = await app.warmStart();
+    const report = await app.training.warmStart();
     expect(report).toMatchObject({ trained: true, policy: 'neural-ts', labels: 30, imported: 30, unlabelled: 625 });
     const state = await getBanditState(app.db);
     expect(state.activeVersion).not.toBe(before.activeVersion);
@@ -96,7 +96,7 @@ describe('warm start from an imported collection', () => {
     expect(JSON.parse(logged!.data_json)).toMatchObject({ version: state.activeVersion, imported: 30, unlabelled: 625 });
 
     // The scores: the taste with genres far above the genre-less records that are not the taste.
-    const { model } = await app.activeModel();
+    const { model } = await app.models.get();
     const mean = (rs: Release[]) => predictReleases(model, rs).reduce((s, p) => s + p.mean, 0) / rs.length;
     const taste = mean(tastePool);
     const genreless = mean(bare);
@@ -116,7 +116,7 @@ describe('warm start from an imported collection', () => {
     const csv = path.join(t.dir, 'alone.csv');
     writeFileSync(csv, [CSV_HEADER, ...[0, 1, 2].map((i) => csvRow({ id: 8_400_001 + i, artist: 'Ilse Moor', title: `Alone ${i}`, label: TASTE_LABEL, year: 1970 }, i)), ''].join('\n'));
     await importAsKeepers(app, csv);
-    const report = await app.warmStart();
+    const report = await app.training.warmStart();
     expect(report).toMatchObject({ trained: true, labels: 3, imported: 3, unlabelled: 0 });
     const state = await getBanditState(app.db);
     expect((await getArtifacts(app.db, state.activeVersion!))!.posterior?.y).toEqual([1, 1, 1]);
@@ -132,7 +132,7 @@ describe('warm start from an imported collection', () => {
     writeFileSync(csv, [CSV_HEADER, csvRow({ id: 8_500_001, artist: 'Ilse Moor', title: 'One', label: TASTE_LABEL, year: 1970 }, 0), ''].join('\n'));
     await importAsKeepers(app, csv);
     const before = await getBanditState(app.db);
-    expect(await app.warmStart()).toEqual({ trained: false, policy: 'seed', reason: 'seed-policy' });
+    expect(await app.training.warmStart()).toEqual({ trained: false, policy: 'seed', reason: 'seed-policy' });
     expect((await getBanditState(app.db)).activeVersion).toBe(before.activeVersion);
     await app.close();
   });

@@ -1,4 +1,4 @@
-// Backend benchmark: `node --import tsx backend/bench/run.ts [--records N] [--batches N] [--policy neural-ts|seed|random]`.
+// Backend benchmark: `node --import tsx tests/bench/backend.ts [--records N] [--batches N] [--policy neural-ts|seed|random]`.
 // Measures, on a fresh SQLite file in a temp dir: chunked record upserts, pool sampling against
 // ORDER BY RANDOM(), batch selection (pool 1000, 30 MC passes, reasons), label submission, and the
 // online update in the worker with the event loop's longest pause meanwhile. Selection prints its phases
@@ -8,11 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { App } from '../app';
-import { upsertReleases, sampleUnlabelled } from '../records';
-import { selectBatch, type SelectPhases } from '../bandit';
-import { DEFAULT_POLICY, POLICIES, isPolicy } from '../bandit';
-import { submitLabels } from '../labels';
+import { App } from '../../backend/app';
+import { upsertReleases, sampleUnlabelled } from '../../backend/records';
+import { selectBatch, type SelectPhases } from '../../backend/bandit';
+import { DEFAULT_POLICY, POLICIES, isPolicy } from '../../backend/bandit';
+import { submitLabels } from '../../backend/labels';
 import { mulberry32 } from '../../shared/random';
 import type { Release } from '../../shared/schemas';
 
@@ -93,7 +93,7 @@ try {
       last = now;
     }, 5);
     t = performance.now();
-    await app.scheduleOnlineUpdates(res.completedBatchIds);
+    await app.training.scheduleOnlineUpdates(res.completedBatchIds);
     clearInterval(probe);
     console.log(`batch ${batch.batchNumber}: phases ${JSON.stringify(phases.at(-1))}`);
     console.log(`batch ${batch.batchNumber}: select ${select} | submit 20 labels ${submit} | online update ${ms(t)} (worker; longest event-loop pause ${longest.toFixed(0)} ms)`);

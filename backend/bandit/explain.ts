@@ -1,0 +1,44 @@
+// explain.record: "Why shown?" for one record, stored or as seen on a page (scored, not stored).
+import type { Release } from '../../shared/schemas';
+import type { Reason } from '../../shared/explain';
+import type { App } from '../app';
+import { DomainError } from '../errors';
+import { latestLabelled } from '../labels';
+import { getBanditState } from '../models';
+import { releasesByIds } from '../records';
+import { headFor } from './policy';
+import { NEIGHBOUR_CANDIDATES, reasonsFor } from './reasons';
+import { openPickStrategy } from './repository';
+import { predictReleases } from './scoring';
+
+export interface Explanation {
+  releaseId: number;
+  modelVersion: string;
+  mean: number;
+  uncertainty: number;
+  aleatoric: number;
+  reasons: Reason[];
+}
+
+export async function explainRecord(app: App, releaseId: number, record: Release | undefined): Promise<Explanation> {
+  if (record && record.id !== releaseId) {
+    throw new DomainError('invalid', `record.id ${record.id} does not match releaseId ${releaseId}.`);
+  }
+  const [stored] = await releasesByIds(app.db, [releaseId]);
+  const release = record ?? stored;
+  if (!release) throw new DomainError('not-found', `Unknown release id ${releaseId}: send the record to explain it.`);
+  const { version, model } = await app.models.get();
+  const head = headFor((await getBanditState(app.db)).policy);
+  const [pred] = predictReleases(model, [release], { seed: 0, withEmbedding: true, head });
+  // If an open batch picked this record, say why it was picked.
+  const strategy = await openPickStrategy(app.db, releaseId);
+  const labelled = await latestLabelled(app.db, { limit: NEIGHBOUR_CANDIDATES });
+  const [reasons] = reasonsFor(
+    model,
+    [{ release, mean: pred!.mean, uncertainty: pred!.uncertainty, aleatoric: pred!.aleatoric, embedding: pred!.embedding, strategy: strategy === 'exploit' || strategy === 'explore' ? strategy : 'none' }],
+    labelled,
+    { embeddings: app.embeddings, version },
+    head,
+  );
+  return { releaseId: release.id, modelVersion: version, mean: pred!.mean, uncertainty: pred!.uncertainty, aleatoric: pred!.aleatoric, reasons: reasons! };
+}
