@@ -5,7 +5,7 @@ import { recordKey, type RecordKey } from '../core/recordKey';
 import type { Release } from '../../shared/schemas';
 import { cleanArtistName, normText, parseCount, parseDecimal, parseFormats, releasedFrom, splitListingTitle, yearFrom } from './parse';
 import {
-  GENERIC_ROW, HIDDEN, ITEM_PAGE, MARKETPLACE, NON_CONTENT, RECORD_LINK, RELEASE_PAGE, ROW_FIELDS, ROW_SOURCES, type RowSource,
+  GENERIC_ROW, HIDDEN, ITEM_PAGE, MARKETPLACE, NON_CONTENT, PAGE_TEXT, RECORD_LINK, RELEASE_PAGE, ROW_FIELDS, ROW_SOURCES, type RowSource,
 } from './selectors';
 import { detectPage, parseRecordLink, type PageInfo, type RecordLink } from './urls';
 
@@ -151,6 +151,16 @@ export function readReleaseSchema(doc: Document, baseUrl: string): JsonLdRelease
 // ---------------------------------------------------------------------------------------------
 // Page headers
 
+/** The badge target of a page's own record: in its heading, at the end. */
+function headerTarget(heading: Element, record: PageRecord): RecordTarget {
+  return { kind: 'header', key: recordKey(record), element: heading, record, placement: { element: heading, position: 'beforeend' } };
+}
+
+/** The artists a release or master heading links to, without Discogs' " (2)" suffixes. */
+function headingArtists(heading: Element): string[] {
+  return texts(heading, RELEASE_PAGE.headingArtistLinks).map(cleanArtistName);
+}
+
 function releasePageHeader(doc: Document, page: PageInfo, baseUrl: string): RecordTarget | null {
   const heading = doc.querySelector(RELEASE_PAGE.heading);
   const schema = readReleaseSchema(doc, baseUrl);
@@ -161,10 +171,10 @@ function releasePageHeader(doc: Document, page: PageInfo, baseUrl: string): Reco
 
   const info = doc.querySelector(RELEASE_PAGE.info);
   const stats = Array.from(doc.querySelectorAll(RELEASE_PAGE.stats));
-  const have = parseCount(stats[0]?.querySelector('a')?.textContent ?? stats[0]?.textContent);
-  const want = parseCount(stats[1]?.querySelector('a')?.textContent ?? stats[1]?.textContent);
+  const have = parseCount(stats[0]?.querySelector(RELEASE_PAGE.statsCount)?.textContent ?? stats[0]?.textContent);
+  const want = parseCount(stats[1]?.querySelector(RELEASE_PAGE.statsCount)?.textContent ?? stats[1]?.textContent);
   const fromSchema = schema?.release ?? {};
-  const domArtists = texts(heading, 'a[href*="/artist/"]').map(cleanArtistName);
+  const domArtists = headingArtists(heading);
   const release: PartialRelease = {
     id,
     ...fromSchema,
@@ -184,22 +194,16 @@ function releasePageHeader(doc: Document, page: PageInfo, baseUrl: string): Reco
   if (!release.title) {
     // Without JSON-LD the heading reads "Artist – Title": the title is what is not an artist link.
     const headingText = normText(heading.textContent);
-    release.title = normText(headingText.split(/\s[–-]\s/).slice(1).join(' - ')) || headingText;
+    release.title = normText(headingText.split(PAGE_TEXT.dashSeparator).slice(1).join(' - ')) || headingText;
   }
-  return {
-    kind: 'header',
-    key: recordKey({ releaseId: id }),
-    element: heading,
-    record: { releaseId: id, masterId: null, release: withoutEmpty(release) },
-    placement: { element: heading, position: 'beforeend' },
-  };
+  return headerTarget(heading, { releaseId: id, masterId: null, release: withoutEmpty(release) });
 }
 
 /** The 2021 server-rendered profile block: `.head` "Genre:" followed by `.content` (English labels only). */
 function profileFields(doc: Document): Map<string, string> {
   const fields = new Map<string, string>();
   for (const head of Array.from(doc.querySelectorAll(ITEM_PAGE.profileHeads))) {
-    const key = normText(head.textContent).replace(/:$/, '').toLowerCase();
+    const key = normText(head.textContent).replace(PAGE_TEXT.fieldNameEnd, '').toLowerCase();
     const content = head.nextElementSibling;
     if (key && content) fields.set(key, normText(content.textContent));
   }
@@ -220,25 +224,27 @@ function marketplaceItemHeader(doc: Document, page: PageInfo, baseUrl: string): 
   }
   if (!heading || id === null) return null;
   const fields = profileFields(doc);
+  const field = PAGE_TEXT.itemFields;
+  const list = (name: string): string[] => (fields.get(name) ?? '').split(PAGE_TEXT.listSeparator).map(normText).filter(Boolean);
   const artists = texts(heading, ITEM_PAGE.artistLinks).map(cleanArtistName);
-  const spans = Array.from(heading.children).filter((c) => c.tagName === 'SPAN');
+  const spans = Array.from(heading.querySelectorAll(ITEM_PAGE.headingParts));
   const title = spans.length >= 2 ? normText(spans[spans.length - 1]?.textContent) : null;
   const labelNames = texts(doc, ITEM_PAGE.labelLinks);
-  const labelText = fields.get('label') ?? '';
-  const catno = normText(labelText.split(/\s[–-]\s/)[1] ?? '') || null;
+  const labelText = fields.get(field.label) ?? '';
+  const catno = normText(labelText.split(PAGE_TEXT.dashSeparator)[1] ?? '') || null;
   const summary = normText(doc.querySelector(ITEM_PAGE.ratingSummary)?.textContent);
-  const counts = /\(([\d,.]+) have, ([\d,.]+) want\)/.exec(summary);
-  const rating = /Rated ([\d.]+) of ([\d,.]+) votes/.exec(summary);
+  const counts = PAGE_TEXT.haveWant.exec(summary);
+  const rating = PAGE_TEXT.ratedOfVotes.exec(summary);
   const release: PartialRelease = {
     id,
     title: title ?? undefined,
     artists,
     labels: labelNames.map((name, i) => ({ name, catno: i === 0 ? catno : null })),
-    formats: fields.has('format') ? parseFormats(fields.get('format') ?? '') : [],
-    country: fields.get('country') ?? null,
-    year: yearFrom(fields.get('released')),
-    genres: (fields.get('genre') ?? '').split(',').map(normText).filter(Boolean),
-    styles: (fields.get('style') ?? '').split(',').map(normText).filter(Boolean),
+    formats: fields.has(field.format) ? parseFormats(fields.get(field.format) ?? '') : [],
+    country: fields.get(field.country) ?? null,
+    year: yearFrom(fields.get(field.released)),
+    genres: list(field.genre),
+    styles: list(field.style),
     community: {
       have: parseCount(counts?.[1]),
       want: parseCount(counts?.[2]),
@@ -246,13 +252,7 @@ function marketplaceItemHeader(doc: Document, page: PageInfo, baseUrl: string): 
       ratingCount: parseCount(rating?.[2]),
     },
   };
-  return {
-    kind: 'header',
-    key: recordKey({ releaseId: id }),
-    element: heading,
-    record: { releaseId: id, masterId: null, release: withoutEmpty(release) },
-    placement: { element: heading, position: 'beforeend' },
-  };
+  return headerTarget(heading, { releaseId: id, masterId: null, release: withoutEmpty(release) });
 }
 
 /**
@@ -263,11 +263,10 @@ function masterPageHeader(doc: Document, page: PageInfo, rows: RecordTarget[]): 
   const heading = doc.querySelector(RELEASE_PAGE.heading);
   const first = rows[0];
   if (!heading || !first) return null;
-  const headingArtists = texts(heading, 'a[href*="/artist/"]').map(cleanArtistName);
+  const artists = headingArtists(heading);
   const release = { ...first.record.release };
-  if (headingArtists.length > 0) release.artists = headingArtists;
-  const record = { releaseId: first.record.releaseId, masterId: page.masterId, release };
-  return { kind: 'header', key: recordKey(record), element: heading, record, placement: { element: heading, position: 'beforeend' } };
+  if (artists.length > 0) release.artists = artists;
+  return headerTarget(heading, { releaseId: first.record.releaseId, masterId: page.masterId, release });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -276,7 +275,7 @@ function masterPageHeader(doc: Document, page: PageInfo, rows: RecordTarget[]): 
 function marketplaceRowRelease(row: Element, id: number | null): PartialRelease {
   const listing = splitListingTitle(row.querySelector(MARKETPLACE.title)?.textContent ?? '');
   const label = firstText(row, MARKETPLACE.label);
-  const price = row.querySelector(MARKETPLACE.price)?.getAttribute('data-pricevalue');
+  const price = row.querySelector(MARKETPLACE.price)?.getAttribute(MARKETPLACE.priceValueAttribute);
   return withoutEmpty({
     id: id ?? undefined,
     title: listing.title || undefined,
@@ -351,7 +350,7 @@ function rowTargets(
   const isMarketplace = row.matches(MARKETPLACE.row);
   // Ids from links first; a marketplace row without its release link may still carry data-release-id.
   if (releases.size === 0) {
-    const dataId = Number(row.getAttribute('data-release-id'));
+    const dataId = Number(row.getAttribute(MARKETPLACE.rowReleaseIdAttribute));
     if (Number.isSafeInteger(dataId) && dataId > 0) releases.set(dataId, row);
   }
   const targets: RecordTarget[] = [];
@@ -449,7 +448,7 @@ export function extractPage(doc: Document, url: string, options: ExtractOptions 
   if (page.kind === 'master') {
     // Version rows show no artist and no master link: both are the page's.
     const heading = doc.querySelector(RELEASE_PAGE.heading);
-    const artists = heading ? texts(heading, 'a[href*="/artist/"]').map(cleanArtistName) : [];
+    const artists = heading ? headingArtists(heading) : [];
     for (const row of rows) {
       row.record.masterId ??= page.masterId;
       if (!row.record.release.artists?.length && artists.length > 0) row.record.release.artists = artists;
@@ -465,4 +464,3 @@ export function extractPage(doc: Document, url: string, options: ExtractOptions 
   return { page, header, rows };
 }
 
-export type { Release };

@@ -1,6 +1,16 @@
-// Every CSS selector the extension uses on Discogs pages, in one place (see ../shared/DISCOGS_DOM.md).
+// Every CSS selector and every text pattern the extension reads Discogs pages with, in one place.
 // Discogs' React pages use hashed CSS-module class names: match the stable prefix ([class*="info_"]).
-// A Discogs redesign should cost a change here plus a fixture refresh, nothing more.
+// A Discogs redesign should cost a change here plus a fixture refresh (tests/fixtures/discogs-pages),
+// nothing more. Ids come from links first (urls.ts), then from structured data, then from the DOM.
+// Where each page keeps its data, as far as public parsers of 2021–2026 tell (no page was checked live):
+// - release: JSON-LD in script#release_schema (title, artists, labels, catno, date, rating, price);
+//   genre / style / format / country as links in the info table (its labels are localised: match the
+//   links); have / want in #release-stats; other versions and Discogs' recommendations as rows.
+// - master: the versions table, main release first. Artist, label: discography tables (lazy, paged,
+//   filterable). Wantlist, collection, search: React rows and cards, older tables as a fallback.
+// - marketplace (/sell/list, /seller/*, /sell/mywants, /sell/release/{id}, /sell/item/{id}): the
+//   server-rendered pages of 2020–21, listing rows in table.mpitems and, on an item page, a profile block
+//   of "Label:" / "Format:" … fields, whose English names and summary sentences are PAGE_TEXT below.
 import type { PageKind } from './urls';
 
 /** Any link that may point to a release or master page; urls.ts decides whether it really does. */
@@ -17,7 +27,10 @@ export const GENERIC_ROW = 'tr, li, [role="row"], article, [class*="card_"], [cl
 
 export const RELEASE_PAGE = {
   schema: 'script#release_schema[type="application/ld+json"]',
+  /** Also the heading of master and artist pages. */
   heading: 'h1',
+  /** The artists named in a release or master heading. */
+  headingArtistLinks: 'a[href*="/artist/"]',
   info: 'div[class^="info_"], div[class*=" info_"]',
   genreLinks: 'a[href*="/genre/"]',
   styleLinks: 'a[href*="/style/"]',
@@ -25,16 +38,22 @@ export const RELEASE_PAGE = {
   countryLinks: 'a[href*="country="]',
   /** li 0 = have, li 1 = want. */
   stats: '#release-stats ul li',
+  /** The count inside a stats item (else the item's own text). */
+  statsCount: 'a',
   canonical: 'link[rel="canonical"]',
 } as const;
 
 /** The single-listing page (/sell/item/{id}) and its 2021 server-rendered profile block. */
 export const ITEM_PAGE = {
   heading: 'h1#profile_title, h1',
+  /** The heading's parts: artist span(s), then the title span last. */
+  headingParts: ':scope > span',
   releasePageLink: 'a.release-page, .release_info_buttons a[href*="/release/"], a[href*="/release/"]',
+  /** "Genre:" and the like; the field's value is the next element (`.content`). */
   profileHeads: '.profile .head',
   artistLinks: 'a[href*="/artist/"]',
   labelLinks: '.profile a[href*="/label/"]',
+  /** "Rated 5.00 of 9 votes (63 have, 55 want)". */
   ratingSummary: '.release_info_buttons',
 } as const;
 
@@ -50,10 +69,30 @@ export const MARKETPLACE = {
   rating: '.community_data_text .community_rating strong',
   /** The badge goes after the listing title. */
   badgeAfter: 'td.item_description strong',
+  /** Attribute of a price element with the price as a plain number. */
+  priceValueAttribute: 'data-pricevalue',
+  /** Attribute some rows carry with their release id (when the release link is missing). */
+  rowReleaseIdAttribute: 'data-release-id',
 } as const;
 
-export const SEARCH_PAGE = {
-  heading: 'h1',
+/**
+ * Text shapes of Discogs pages that the extractors read. The marketplace item page's field names and
+ * summary sentences are the English site's: on another language's site they do not match and those
+ * fields stay empty (the ids and the rest of the record still come from links).
+ */
+export const PAGE_TEXT = {
+  /** "Artist – Title" in a heading, "Label – Catno" in a profile field: a dash between spaces. */
+  dashSeparator: /\s[–-]\s/,
+  /** The colon after a profile field name ("Genre:"). */
+  fieldNameEnd: /:$/,
+  /** Profile field names, lower-cased, as the English item page shows them. */
+  itemFields: { label: 'label', format: 'format', country: 'country', released: 'released', genre: 'genre', style: 'style' },
+  /** Genres and styles in one profile field: "Electronic, Jazz". */
+  listSeparator: ',',
+  /** "(63 have, 55 want)" on the item page (English). */
+  haveWant: /\(([\d,.]+) have, ([\d,.]+) want\)/,
+  /** "Rated 5.00 of 9 votes" on the item page (English). */
+  ratedOfVotes: /Rated ([\d.]+) of ([\d,.]+) votes/,
 } as const;
 
 /** Where the badge of a row goes: after `after` when found, else appended to `slot`, else after the title link. */

@@ -1,21 +1,28 @@
 // Discogs URL knowledge: which page a URL is and which record a link points to.
-// The only place that knows Discogs' URL shapes (see ../shared/DISCOGS_DOM.md).
+// The only place that knows Discogs' URL shapes: `/release/{id}` and `/master/{id}`, optionally after a
+// locale prefix (`/de/`, `/pt_BR/`); today the slug follows the id (`/release/123-Artist-Title`), older
+// pages put it before (`/Artist-Title/release/123`); `/sell/release/{id}` and `/sell/item/{id}` are
+// marketplace pages, not release pages.
 
-export type PageKind =
-  | 'release'
-  | 'master'
-  | 'artist'
-  | 'label'
-  | 'search'
+/** The kinds of Discogs page the content script knows; every one but 'other' has a fixture page in tests/fixtures/discogs-pages. */
+export const PAGE_KINDS = [
+  'release',
+  'master',
+  'artist',
+  'label',
+  'search',
   /** /sell/list, /sell/mywants, /seller/{name}/...: server-rendered listing tables. */
-  | 'marketplace-list'
+  'marketplace-list',
   /** /sell/release/{id}: the copies for sale of one release. */
-  | 'marketplace-release'
+  'marketplace-release',
   /** /sell/item/{id}: one listing of one release. */
-  | 'marketplace-item'
-  | 'wantlist'
-  | 'collection'
-  | 'other';
+  'marketplace-item',
+  'wantlist',
+  'collection',
+  'other',
+] as const;
+
+export type PageKind = (typeof PAGE_KINDS)[number];
 
 export interface PageInfo {
   kind: PageKind;

@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { JSDOM } from 'jsdom';
 import { describe, expect, it } from 'vitest';
-import { extractPage, parseFormats, splitListingTitle, cleanArtistName, parseCount } from '../../extension/discogs';
+import { cleanArtistName, detectPage, extractPage, PAGE_KINDS, parseCount, parseFormats, splitListingTitle } from '../../extension/discogs';
 import { releaseFromPageRecord } from '../../extension/core/records';
 import { dataPath, hasData } from '../helpers/data';
 import { FIXTURE_PAGES, loadFixture, type FixtureName } from '../fixtures/discogs-pages/pages';
@@ -206,6 +206,36 @@ describe('extractors on fixture pages', () => {
     expect(page).toMatchObject({ kind: 'marketplace-release', releaseId: 1000001 });
     expect(header?.record.releaseId).toBe(1000001);
     expect(rows.map((r) => r.record.release.lowestPrice)).toEqual([24, 29.5, 35]);
+  });
+
+  it('/sell/item/{id}: the release from "View Release Page", its metadata from the profile block; no rows', () => {
+    const { page, header, rows } = extractFixture('marketplace-item.html');
+    expect(page).toMatchObject({ kind: 'marketplace-item', listingId: 1100000001, releaseId: null });
+    expect(header?.element.id).toBe('profile_title');
+    expect(header?.placement).toEqual({ element: header?.element, position: 'beforeend' });
+    expect(header?.record).toEqual({
+      releaseId: 1000051,
+      masterId: null,
+      release: {
+        id: 1000051,
+        title: 'Coastal',
+        artists: ['Sable Field'],
+        labels: [{ name: 'Halcyon Records', catno: 'HAL 015' }],
+        formats: [{ name: 'Vinyl', qty: 1, descriptions: ['LP', 'Album', 'Reissue'] }],
+        country: 'Netherlands',
+        year: 2019,
+        genres: ['Electronic', 'Jazz'],
+        styles: ['Ambient', 'Future Jazz'],
+        community: { have: 310, want: 1024, rating: 3.9, ratingCount: 21 },
+      },
+    });
+    // "View Release Page" and "More Copies" link to this release: not rows.
+    expect(rows).toEqual([]);
+  });
+
+  it('one fixture page per page kind', () => {
+    const kinds = (Object.values(FIXTURE_PAGES) as string[]).map((url) => detectPage(url).kind).sort();
+    expect(kinds).toEqual(PAGE_KINDS.filter((k) => k !== 'other').sort());
   });
 
   it.each(Object.keys(FIXTURE_PAGES) as FixtureName[])('every record of %s is a valid Release for the background', (name) => {
