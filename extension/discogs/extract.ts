@@ -2,7 +2,6 @@
 // Ids come from links first, then from JSON-LD (script#release_schema), then from the DOM.
 import type { PageRecord } from '../core/messaging';
 import { recordKey, type RecordKey } from '../core/recordKey';
-import type { Release } from '../../shared/schemas';
 import { cleanArtistName, normText, parseCount, parseDecimal, parseFormats, releasedFrom, splitListingTitle, yearFrom } from './parse';
 import {
   GENERIC_ROW, HIDDEN, ITEM_PAGE, MARKETPLACE, NON_CONTENT, PAGE_TEXT, RECORD_LINK, RELEASE_PAGE, ROW_FIELDS, ROW_SOURCES, type RowSource,
