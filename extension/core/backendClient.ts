@@ -1,4 +1,5 @@
-// The one tRPC client of the backend (DESIGN §5); only the background uses it.
+// The one tRPC client of the backend; only the background uses it (content scripts and extension pages
+// go through the background's messages, core/messaging.ts). Only the AppRouter type comes from backend/.
 import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
 import type { AppRouter } from '../../backend/routers/_app';
 
@@ -28,8 +29,9 @@ export function normaliseBackendUrl(input: string): string {
 }
 
 /**
- * httpBatchLink puts batched queries in the URL; without a limit a large batch fails with HTTP 431 and a
- * misleading JSON error (STACK_NOTES), so long batches are split.
+ * httpBatchLink puts batched queries in the URL; without a limit a large batch fails with HTTP 431
+ * (request header fields too large), which the tRPC client reports as a misleading JSON parse error, so
+ * long batches are split.
  */
 const MAX_URL_LENGTH = 2000;
 

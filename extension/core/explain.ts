@@ -1,5 +1,6 @@
-// "Why shown?" on the device (DESIGN §8): the local model supplies the evidence (embeddings, occlusion
-// deltas) and shared/explain turns it into sentences; nothing here writes a reason itself.
+// "Why shown?" on the device: the local model supplies the evidence (embeddings, occlusion deltas) and
+// shared/explain turns it into sentences; the few sentences written here state the badge's own numbers
+// (the Bayesian head's page split) or what the model has not learned yet.
 // The numbers a reason states are the badge's: the score the page was given (passed in, or remembered
 // from the last scoreRecords), not a new prediction. Monte-Carlo dropout draws its masks per batch, so
 // the same record scored again in another batch gets slightly other numbers (77% ± 14 beside a badge

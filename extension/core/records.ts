@@ -1,6 +1,6 @@
 // Page records → full releases, and the page's badge assignment (the same selectBatch as the popup).
 import { parseRelease, type Release } from '../../shared/schemas';
-import { explorationRate, selectBatch } from '../../shared/bandit';
+import { selectBatch } from '../../shared/bandit';
 import type { PageRecord, RecordScore } from './messaging';
 import { recordKey, type RecordKey } from './recordKey';
 
@@ -162,4 +162,3 @@ export function assignByPosterior(scores: ScoredRecord[], labelled: ReadonlySet<
   return { items, page };
 }
 
-export { explorationRate };

@@ -9,7 +9,7 @@ import { idbStore } from './idb';
 const DB_NAME = 'keepers-secrets';
 const STORE = 'secrets';
 const PAIRING_KEY = 'pairing';
-/** Where versions before issue 10 kept the pairing (token included). */
+/** Where earlier versions kept the pairing (token included) in chrome.storage.local. */
 const legacyPairingItem = storage.defineItem<Pairing | null>('local:pairing', { fallback: null });
 
 const withStore = idbStore(DB_NAME, STORE);

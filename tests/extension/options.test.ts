@@ -23,7 +23,7 @@ function status(paired: boolean): ExtensionStatus {
 
 const AVAILABLE = [
   { name: 'neural-ts', description: 'The default learner: the contrastive encoder with a Bayesian head; Thompson sampling picks the batch.' },
-  { name: 'seed', description: 'DESIGN §4 exactly: Monte-Carlo dropout scores, a decaying explore share.' },
+  { name: 'seed', description: 'The original specification: Monte-Carlo dropout scores, a decaying explore share.' },
   { name: 'random', description: 'Uniform random picks from the pool (all explore): the baseline to compare against.' },
 ];
 
