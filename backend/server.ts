@@ -11,7 +11,7 @@ export const DEFAULT_PORT = 8787;
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 /** The body limit can be changed, never turned off (0 or Infinity would mean "no limit" to the adapter). */
-export const MAX_MAX_BODY_BYTES = 64 * 1024 * 1024;
+const MAX_MAX_BODY_BYTES = 64 * 1024 * 1024;
 /** The most calls one batched HTTP request may carry (the extension's client sends at most this many). */
 export const MAX_BATCH_SIZE = 20;
 
@@ -24,7 +24,7 @@ export function maxBodyBytesProblem(n: number): string | null {
 const EXTENSION_ORIGIN = /^(chrome-extension|moz-extension):\/\/[A-Za-z0-9-]+$/;
 const DEV_ORIGIN = /^http:\/\/(localhost|127\.0\.0\.1)(:\d{1,5})?$/;
 
-export function isAllowedOrigin(origin: string): boolean {
+function isAllowedOrigin(origin: string): boolean {
   return EXTENSION_ORIGIN.test(origin) || DEV_ORIGIN.test(origin);
 }
 

@@ -31,7 +31,7 @@ export function httpContextFactory(app: App) {
 }
 
 /** "records[0].id: Invalid input: expected number, received string; …" from zod (or any standard-schema) issues. */
-export function readableIssues(issues: ReadonlyArray<{ path?: ReadonlyArray<PropertyKey | { key: PropertyKey }>; message: string }>): string {
+function readableIssues(issues: ReadonlyArray<{ path?: ReadonlyArray<PropertyKey | { key: PropertyKey }>; message: string }>): string {
   return issues
     .slice(0, 10)
     .map((issue) => {

@@ -14,7 +14,7 @@ export function sha256Hex(text: string): string {
 }
 
 /** Codes are compared case-insensitively and ignoring spaces/dashes, as people type them. */
-export function normaliseCode(code: string): string {
+function normaliseCode(code: string): string {
   return code.toUpperCase().replace(/[\s-]/g, '');
 }
 

@@ -1,6 +1,6 @@
 // explain.record: "Why shown?" for one record, stored or as seen on a page (scored, not stored).
-import type { Release } from '../../shared/schemas';
-import type { Reason } from '../../shared/explain';
+import { PREDICTION_SEED } from '../../shared/model';
+import type { Reason, Release } from '../../shared/schemas';
 import type { App } from '../app';
 import { DomainError } from '../errors';
 import { latestLabelled } from '../labels';
@@ -29,13 +29,13 @@ export async function explainRecord(app: App, releaseId: number, record: Release
   if (!release) throw new DomainError('not-found', `Unknown release id ${releaseId}: send the record to explain it.`);
   const { version, model } = await app.models.get();
   const head = headFor((await getBanditState(app.db)).policy);
-  const [pred] = predictReleases(model, [release], { seed: 0, withEmbedding: true, head });
+  const [pred] = predictReleases(model, [release], { seed: PREDICTION_SEED, withEmbedding: true, head });
   // If an open batch picked this record, say why it was picked.
   const strategy = await openPickStrategy(app.db, releaseId);
   const labelled = await latestLabelled(app.db, { limit: NEIGHBOUR_CANDIDATES });
   const [reasons] = reasonsFor(
     model,
-    [{ release, mean: pred!.mean, uncertainty: pred!.uncertainty, aleatoric: pred!.aleatoric, embedding: pred!.embedding, strategy: strategy === 'exploit' || strategy === 'explore' ? strategy : 'none' }],
+    [{ release, mean: pred!.mean, uncertainty: pred!.uncertainty, aleatoric: pred!.aleatoric, embedding: pred!.embedding, strategy: strategy ?? 'none' }],
     labelled,
     { embeddings: app.embeddings, version },
     head,

@@ -3,7 +3,6 @@ export {
   DEFAULT_POLICY,
   POLICIES,
   UNLABELLED_CONTRAST,
-  availablePolicies,
   choosePolicy,
   headFor,
   isPolicy,
@@ -13,7 +12,7 @@ export {
   type PolicyName,
   type PolicySetting,
 } from './policy';
-export { applyPolicy, selectBatch, type BatchItem, type BatchResult, type SelectPhases } from './selection';
+export { selectBatch, type BatchItem, type BatchResult, type SelectPhases } from './selection';
 export { EmbeddingCache, embedReleases, predictReleases, unitDistance } from './scoring';
 export { NEIGHBOUR_CANDIDATES, reasonsFor } from './reasons';
 export { metricsSummary } from './metrics';

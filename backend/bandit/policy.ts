@@ -9,14 +9,14 @@ import { getBanditState, logDecision, setPolicy } from '../models';
 export { DEFAULT_POLICY, POLICIES, type PolicyName };
 
 /** One line per policy, for `keepers policy show`, bandit.policy and the options page. */
-export const POLICY_DESCRIPTIONS: Record<PolicyName, string> = {
+const POLICY_DESCRIPTIONS: Record<PolicyName, string> = {
   'neural-ts':
     'The default learner: the contrastive encoder with a Bayesian head on its taste space and on artist, label, genre, style and era; Thompson sampling picks the batch. Learns from every label after each batch (and from an imported collection at once).',
   seed: "The original specification, exactly: Monte-Carlo dropout scores, a decaying explore share (12 explore / 8 exploit at batch 0, 4 / 16 from batch 22), and 10 epochs at learning rate 1e-4 on the newest batch.",
   random: 'Uniform random picks from the pool (all explore): the baseline to compare against.',
 };
 
-export function availablePolicies(): { name: PolicyName; description: string }[] {
+function availablePolicies(): { name: PolicyName; description: string }[] {
   return POLICIES.map((name) => ({ name, description: POLICY_DESCRIPTIONS[name] }));
 }
 
@@ -55,8 +55,8 @@ export function trainingConfig(policy: PolicyName): Partial<KeepersConfig> {
 }
 
 /**
- * How a policy's online update learns: `seed` by shared/bandit's onlineUpdate on the newest batch
- * (DESIGN §4); the others by the default learner's learn() (encoder steps, then the Bayesian head
+ * How a policy's online update learns: `seed` by shared/bandit's onlineUpdate on the newest batch,
+ * as specified; the others by the default learner's learn() (encoder steps, then the Bayesian head
  * refitted on every label). `random` picks without the model, but the model still scores the badges,
  * so its labels train the default learner.
  */

@@ -1,5 +1,5 @@
 // bandit.predict: scores stored records (by id) and records sent along (not stored) with the active model.
-import type { Prediction } from '../../shared/model';
+import { PREDICTION_SEED, type Prediction } from '../../shared/model';
 import type { Release } from '../../shared/schemas';
 import type { App } from '../app';
 import { DomainError } from '../errors';
@@ -9,7 +9,7 @@ import { headFor } from './policy';
 import { predictReleases } from './scoring';
 
 /**
- * The Monte-Carlo passes use a fixed seed unless one is given, so the same version scores the same input
+ * The Monte-Carlo passes use PREDICTION_SEED unless a seed is given, so the same version scores the same input
  * the same way on every device. Unknown ids are refused ('not-found').
  */
 export async function predictRecords(
@@ -22,6 +22,6 @@ export async function predictRecords(
   const { version, model } = await app.models.get();
   // The Bayesian head when the model has one (the default learner); `seed` scores with Monte-Carlo dropout.
   const { policy } = await getBanditState(app.db);
-  const preds = predictReleases(model, [...stored, ...(input.records ?? [])], { withEmbedding: input.withEmbedding, seed: input.seed ?? 0, head: headFor(policy) });
+  const preds = predictReleases(model, [...stored, ...(input.records ?? [])], { withEmbedding: input.withEmbedding, seed: input.seed ?? PREDICTION_SEED, head: headFor(policy) });
   return preds.map((p) => ({ ...p, modelVersion: version }));
 }

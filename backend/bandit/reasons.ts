@@ -1,19 +1,17 @@
-// "Why shown?" reasons (DESIGN §8): the wording and logic are shared/explain's (explainRecord,
+// "Why shown?" reasons: the wording and logic are shared/explain's (explainRecord,
 // occlusionVariants); this module only gathers the model's evidence for it: embeddings of the record and
 // of the labelled records (nearest neighbours) and occlusion deltas (how much the keep-probability changes
 // when the artist, label, styles, … are removed).
 import type { KeepersModel } from '../../shared/model';
 import { predict } from '../../shared/model';
 import { encodeReleases } from '../../shared/features';
-import { explainRecord, occlusionVariants, type Occlusion, type Reason } from '../../shared/explain';
-import type { Release } from '../../shared/schemas';
+import { explainRecord, occlusionVariants, type Occlusion } from '../../shared/explain';
+import type { Reason, Release, ShownStrategy } from '../../shared/schemas';
 import { embedReleases, type EmbeddingCache } from './scoring';
-
-export type { Reason };
 
 export interface ScoredItem {
   release: Release;
-  strategy: 'exploit' | 'explore' | 'none';
+  strategy: ShownStrategy;
   mean: number;
   uncertainty: number;
   aleatoric: number;

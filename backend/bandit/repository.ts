@@ -2,7 +2,7 @@
 // (bandit.selectBatch), answered by labels (labels.submit), completed when every pick has a label,
 // trained once (the online update), and read back for "Why shown?"; then the reads of metrics.summary
 // and `keepers status`. Tables: batches (one row per batch), training_instances (one row per pick).
-import type { Release } from '../../shared/schemas';
+import { StrategySchema, type LabelledRelease, type Release, type SelectionItem, type Strategy } from '../../shared/schemas';
 import type { Db, Queries } from '../db';
 
 export interface NewBatch {
@@ -17,15 +17,8 @@ export interface NewBatch {
   createdAt: string;
 }
 
-export interface NewPick {
-  releaseId: number;
-  strategy: string;
-  score: number;
-  mean: number;
-  uncertainty: number;
-  aleatoric: number;
-  propensity: number;
-}
+/** A pick as stored: the selected item and the dropout head's aleatoric spread at selection. */
+export type NewPick = SelectionItem & { aleatoric: number };
 
 /** Stores a batch and its picks (in pick order) inside the caller's transaction; returns the batch id. */
 export async function insertBatch(q: Queries, batch: NewBatch, picks: NewPick[]): Promise<number> {
@@ -118,7 +111,7 @@ export async function untrainedCompletedBatchIds(db: Db): Promise<number[]> {
 }
 
 /** What an online update needs of a batch: its policy and labelled picks (pick order); null if unknown or already trained. */
-export async function batchToTrain(db: Db, batchId: number): Promise<{ policy: string; picks: { release: Release; keeper: boolean }[] } | null> {
+export async function batchToTrain(db: Db, batchId: number): Promise<{ policy: string; picks: LabelledRelease[] } | null> {
   const row = await db.get<{ trained_version: string | null; policy: string }>('SELECT trained_version, policy FROM batches WHERE id = ?', [batchId]);
   if (!row || row.trained_version) return null;
   const picks = await db.all<{ release_json: string; label: number }>(
@@ -139,13 +132,14 @@ export async function markBatchTrained(q: Queries, batchId: number, version: str
 }
 
 /** How an open batch picked this record (the latest such pick), or null when no open batch picked it. */
-export async function openPickStrategy(db: Db, releaseId: number): Promise<string | null> {
+export async function openPickStrategy(db: Db, releaseId: number): Promise<Strategy | null> {
   const row = await db.get<{ selection_strategy: string }>(
     `SELECT t.selection_strategy FROM training_instances t JOIN batches b ON b.id = t.batch_id
      WHERE t.release_id = ? AND b.completed_at IS NULL ORDER BY t.id DESC LIMIT 1`,
     [releaseId],
   );
-  return row?.selection_strategy ?? null;
+  const parsed = StrategySchema.safeParse(row?.selection_strategy);
+  return parsed.success ? parsed.data : null;
 }
 
 export interface StoreCounts {

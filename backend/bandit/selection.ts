@@ -1,34 +1,26 @@
 // bandit.selectBatch: sample the unlabelled pool, score it with the active model, apply the policy
 // (the one asked for, else the collector's setting, else the default) and store the batch with its
 // policy and one training_instances row per pick, in one transaction.
-import { selectBatch as seedSelect, type SelectedItem } from '../../shared/bandit/select';
+import { selectBatch as seedSelect } from '../../shared/bandit/select';
 import { selectThompson } from '../../shared/bandit/learner';
 import { mulberry32 } from '../../shared/random';
 import type { KeepersModel, Prediction } from '../../shared/model';
-import type { Release } from '../../shared/schemas';
+import type { Reason, Release, SelectionItem } from '../../shared/schemas';
 import type { App } from '../app';
 import { DomainError } from '../errors';
 import { getBanditState, logDecision } from '../models';
 import { insertBatch } from './repository';
 import { sampleUnlabelled } from '../records';
 import { predictReleases } from './scoring';
-import { NEIGHBOUR_CANDIDATES, reasonsFor, type Reason } from './reasons';
+import { NEIGHBOUR_CANDIDATES, reasonsFor } from './reasons';
 import { latestLabelled } from '../labels';
 import { POLICIES, headFor, type PolicyName } from './policy';
 
 export { POLICIES };
 export type Policy = PolicyName;
 
-export interface BatchItem {
-  releaseId: number;
-  strategy: 'exploit' | 'explore';
-  score: number;
-  mean: number;
-  uncertainty: number;
-  aleatoric: number;
-  propensity: number;
-  reasons: Reason[];
-}
+/** A pick as bandit.selectBatch returns it: the selected item, the dropout head's aleatoric spread, and why it was picked. */
+export type BatchItem = SelectionItem & { aleatoric: number; reasons: Reason[] };
 
 export interface BatchResult {
   batchId: number;
@@ -58,7 +50,7 @@ export interface SelectPhases {
 
 interface PolicyPicks {
   exploreRate: number;
-  items: SelectedItem[];
+  items: SelectionItem[];
   /** Scores of the whole pool (with embeddings: the picks' reasons reuse them). */
   predictions: Prediction[];
   /** ms scoring the pool (neural-ts scores and draws in one pass: all of it counts as scoring). */
@@ -86,10 +78,11 @@ export function applyPolicy(policy: PolicyName, model: KeepersModel, pool: Relea
     return { exploreRate: sel.exploreRate, items: sel.items, predictions: sel.predictions, scoreMs: lap() };
   }
   if (policy === 'seed') {
-    // DESIGN §4: Monte-Carlo dropout scores, the exploration schedule of the model's config.
+    // As specified: Monte-Carlo dropout scores and the fixed exploration schedule (EXPLORATION_DEFAULTS in
+    // shared/bandit/select.ts: 12 explore / 8 exploit at batch 0, 4 / 16 from batch 22).
     const predictions = predictReleases(model, pool, { seed: opts.seed, withEmbedding: true, head: 'mc-dropout' });
     const scoreMs = lap();
-    const sel = seedSelect(predictions, { batchNumber: opts.batchNumber, batchSize: opts.batchSize, exploration: model.config.exploration });
+    const sel = seedSelect(predictions, { batchNumber: opts.batchNumber, batchSize: opts.batchSize });
     return { exploreRate: sel.exploreRate, items: sel.items, predictions, scoreMs };
   }
   // random: uniform picks; the model's scores are stored with them (and shown), but never used to choose.
@@ -97,7 +90,7 @@ export function applyPolicy(policy: PolicyName, model: KeepersModel, pool: Relea
   const scoreMs = lap();
   const size = Math.min(opts.batchSize, predictions.length);
   const rand = mulberry32(opts.seed ^ 0x7a4d);
-  const items = randomPicks(predictions.length, size, rand).map((i): SelectedItem => {
+  const items = randomPicks(predictions.length, size, rand).map((i): SelectionItem => {
     const p = predictions[i]!;
     return { releaseId: p.releaseId, strategy: 'explore', score: rand(), mean: p.mean, uncertainty: p.uncertainty, propensity: size / predictions.length };
   });

@@ -1,6 +1,6 @@
 // The SQL of the labels table: new labels, the ones already stored, sync by cursor, and the latest
 // label of each record that training reads.
-import type { Release } from '../../shared/schemas';
+import type { LabelSource, LabelledRelease, Release } from '../../shared/schemas';
 import type { Db, Queries } from '../db';
 
 /** Which of these clientIds are already stored. */
@@ -82,7 +82,7 @@ export async function labelsSince(q: Queries, cursor: number, limit: number): Pr
 export async function latestLabelled(
   q: Queries,
   opts: { excludeReleaseIds?: number[]; limit?: number } = {},
-): Promise<{ release: Release; keeper: boolean; labelledAt: string; source: 'user' | 'import' }[]> {
+): Promise<(LabelledRelease & { labelledAt: string; source: LabelSource })[]> {
   const rows = await q.all<{ release_json: string; keeper: number; labelled_at: string; source: string }>(
     `SELECT r.release_json, x.keeper, x.labelled_at, x.source FROM (
        SELECT release_id, keeper, labelled_at, id, source, row_number() OVER (PARTITION BY release_id ORDER BY labelled_at DESC, id DESC) AS rn FROM labels

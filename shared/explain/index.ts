@@ -1,19 +1,12 @@
-// "Why shown?" (DESIGN §8): reasons for a badge, each computed from model evidence the caller passes in
+// "Why shown?": reasons for a badge or a pick, each computed from model evidence the caller passes in
 // (embeddings, Monte-Carlo probabilities, occlusion deltas scored with the model) and from the labels.
 // Nothing here is a fixed sentence: every reason names records, features or numbers from the input,
 // and a reason is left out when its evidence is absent.
 import { explorationRate, exploreCount, EXPLORATION_DEFAULTS } from '../bandit/select';
 import { formatPoints, formatProbability, formatProbabilityInterval, STRATEGY_TEXT } from '../format';
-import type { Release } from '../schemas';
+import type { Reason, Release, ShownStrategy } from '../schemas';
 
-/** The same shape as extension/core/messaging.ts's Reason. */
-export interface Reason {
-  kind: 'similar-keepers' | 'feature' | 'uncertainty' | 'schedule';
-  text: string;
-  /** similar-keepers: share of the k nearest labelled records that agree; feature: signed score change; uncertainty: its size. */
-  weight?: number;
-  releaseIds?: number[];
-}
+export type { Reason };
 
 export type OcclusionFeature = 'artist' | 'label' | 'styles' | 'genres' | 'era' | 'format';
 
@@ -32,7 +25,7 @@ export interface ExplainInput {
     uncertainty: number;
     aleatoric: number;
     embedding: number[];
-    strategy: 'exploit' | 'explore' | 'none';
+    strategy: ShownStrategy;
     /** The keep-probability of each Monte-Carlo pass, when the caller kept them. */
     mcProbs?: number[];
   };

@@ -37,12 +37,12 @@ export const CSV_HEADER_ALIASES: Record<CsvField, readonly string[]> = {
   lowestPrice: ['lowest', 'lowestprice'],
 };
 
-export function normaliseHeader(name: string): string {
+function normaliseHeader(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]/g, '');
 }
 
 /** Maps each known field to its column index; unknown columns (index, conditions, notes) are ignored. */
-export function mapHeader(header: readonly string[]): Partial<Record<CsvField, number>> {
+function mapHeader(header: readonly string[]): Partial<Record<CsvField, number>> {
   const columns: Partial<Record<CsvField, number>> = {};
   header.forEach((raw, index) => {
     const norm = normaliseHeader(raw);
@@ -158,7 +158,7 @@ type SlashOrder = 'day-first' | 'month-first';
  * '2020-09-15 17:31:59' → '2020-09-15T17:31:59'; '09/03/2025 05:48' (day first) → '2025-03-09T05:48:00'.
  * Returns null when the text is not a date the export writes.
  */
-export function dateFromCsv(text: string | null, state: { slashOrder: SlashOrder | null }): string | null {
+function dateFromCsv(text: string | null, state: { slashOrder: SlashOrder | null }): string | null {
   if (!text) return null;
   const iso = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?/.exec(text);
   if (iso) {

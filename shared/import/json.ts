@@ -111,7 +111,7 @@ function* recordsOf(
  * Line numbers of the values of a JSON text down to `maxDepth`, keyed by their path ("releases/3").
  * JSON.parse gives no positions; this scan only tracks strings, brackets and commas.
  */
-export function jsonValueLines(text: string, maxDepth = 3): Map<string, number> {
+function jsonValueLines(text: string, maxDepth = 3): Map<string, number> {
   type Frame = { arr: true; index: number } | { arr: false; key: string; expectKey: boolean };
   const out = new Map<string, number>();
   const stack: Frame[] = [];

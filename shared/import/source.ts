@@ -31,7 +31,7 @@ function unreadable(file: string, err: unknown): ImportError {
 }
 
 /** Reads the first `size` bytes (fewer for small files) and the file size; throws a readable ImportError. */
-export async function readHead(file: string, size: number): Promise<{ head: Buffer; totalBytes: number }> {
+async function readHead(file: string, size: number): Promise<{ head: Buffer; totalBytes: number }> {
   let handle;
   try {
     handle = await open(file, 'r');
@@ -137,11 +137,4 @@ export async function* lines(chunks: AsyncIterable<string>): AsyncGenerator<{ li
     line++;
     yield { line, text: buffer.endsWith('\r') ? buffer.slice(0, -1) : buffer };
   }
-}
-
-/** 1-based line of a character offset in a text. */
-export function lineAt(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
 }

@@ -4,7 +4,7 @@
 export { DEFAULT_CONFIG, resolveConfig, type KeepersConfig } from './config';
 export { initTf, patchWasmTransposedMatMul, tf, type BackendName, type InitTfOptions } from './tf';
 export { KeepersModel, ENCODE_CHUNK } from './model';
-export { predict, posteriorScores, posteriorQuery, DEFAULT_PREDICT_SEED, type Prediction, type PredictOptions } from './predict';
+export { predict, posteriorScores, posteriorQuery, PREDICTION_SEED, type Prediction, type PredictOptions } from './predict';
 export { TastePosterior, DEFAULT_POSTERIOR, resolvePosteriorConfig, type PosteriorConfig, type PosteriorRow, type PosteriorState } from './posterior';
 export { trainStep, lossGradientNorms, type TrainBatch, type LossParts, type Triplet, type TrainStepOptions } from './train';
 export {

@@ -22,7 +22,7 @@ export interface PredictOptions {
   /** Monte-Carlo passes (default config.mcSamples); 1 with dropout off gives the deterministic score. */
   samples?: number;
   withEmbedding?: boolean;
-  /** Seed of the dropout masks (default fixed: the same inputs give the same scores). */
+  /** Seed of the dropout masks (default PREDICTION_SEED: the same inputs give the same scores). */
   seed?: number;
   /**
    * 'loop' (default): T separate head calls on the [n, d] embedding. 'batched': one call on a
@@ -38,7 +38,12 @@ export interface PredictOptions {
   head?: 'auto' | 'mc-dropout';
 }
 
-export const DEFAULT_PREDICT_SEED = 0x5eed;
+/**
+ * The one seed of the Monte-Carlo dropout masks wherever records are scored for the collector: the
+ * extension's badges, bandit.predict (unless the caller gives a seed) and explain.record, and predict's
+ * default. The same weights then give the same numbers on every device and in the backend.
+ */
+export const PREDICTION_SEED = 0;
 
 export function predict(model: KeepersModel, enc: EncodedReleases, opts: PredictOptions = {}): Prediction[] {
   const n = enc.count;
@@ -47,7 +52,7 @@ export function predict(model: KeepersModel, enc: EncodedReleases, opts: Predict
   const samples = opts.samples ?? c.mcSamples;
   if (!Number.isInteger(samples) || samples < 1) throw new Error(`predict: samples must be a positive integer, got ${samples}`);
   const rate = opts.dropout === false ? 0 : c.dropout;
-  const rng = mulberry32(opts.seed ?? DEFAULT_PREDICT_SEED);
+  const rng = mulberry32(opts.seed ?? PREDICTION_SEED);
   const d = c.embeddingDim;
   const hidden = c.hidden[2];
 

@@ -55,7 +55,7 @@ describe('backend flow over HTTP', () => {
     const up = await phone.records.upsert.mutate({ records: pool });
     expect(up).toEqual({ inserted: 150, updated: 0 });
 
-    // The default learner runs unless the collector chooses; DESIGN §4's `seed` stays selectable.
+    // The default learner runs unless the collector chooses; the specification's `seed` stays selectable.
     expect(await laptop.bandit.policy.query()).toMatchObject({ policy: 'neural-ts', defaultPolicy: 'neural-ts', chosenAt: null });
     expect(await phone.bandit.setPolicy.mutate({ policy: 'seed' })).toEqual({ policy: 'seed' });
     expect((await laptop.bandit.policy.query()).policy).toBe('seed');

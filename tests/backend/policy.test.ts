@@ -98,7 +98,7 @@ describe('policy setting', () => {
       expect(item.propensity).toBeCloseTo(20 / 80, 12);
       expect(item.reasons.length).toBeGreaterThan(0);
     }
-    // seed, asked for one batch: DESIGN §4's 12 explore / 8 exploit at batch 0.
+    // seed, asked for one batch: the specified 12 explore / 8 exploit at batch 0.
     const seed = await caller.bandit.selectBatch({ poolSize: 80, batchSize: 20, policy: 'seed' });
     expect(seed.policy).toBe('seed');
     expect(seed.exploreRate).toBeCloseTo(0.6, 12);
@@ -126,7 +126,7 @@ describe('policy setting', () => {
     expect(initial.config.learningRate).toBe(3e-3);
     expect(initial.config.replay).toBe(100);
 
-    // 1. A seed batch: trained by onlineUpdate with DESIGN §4's values, whatever the model's config says.
+    // 1. A seed batch: trained by onlineUpdate with the specified values, whatever the model's config says.
     const b1 = await selectBatch(app, null, { poolSize: 60, batchSize: 10, policy: 'seed' });
     await labelBatch(app, b1.batchId, b1.items.map((i) => i.releaseId), 's');
     const v1 = (await app.training.onlineUpdate(b1.batchId))!;

@@ -1,4 +1,4 @@
--- Discogs Keepers schema, version 1 (DESIGN §6). Forward-only: later changes go in 002_…, never here.
+-- Discogs Keepers schema, version 1. Forward-only: later changes go in 002_…, never here.
 
 CREATE TABLE devices (
   id INTEGER PRIMARY KEY,

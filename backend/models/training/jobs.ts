@@ -1,6 +1,6 @@
 // Training jobs, runnable in the worker thread (server) or in-process (CLI `keepers train`, tests).
 // Both take and return plain data (artifacts, releases) so they cross the thread boundary as is.
-import type { Release } from '../../../shared/schemas';
+import type { LabelledRelease, Release } from '../../../shared/schemas';
 import type { ModelArtifacts, KeepersModel } from '../../../shared/model';
 import { initTf, loadArtifacts, saveArtifacts, predict, KeepersModel as Model, trainStep } from '../../../shared/model';
 import { encodeReleases } from '../../../shared/features';
@@ -9,13 +9,6 @@ import { evaluate, type Evaluation } from './evaluate';
 import { mulberry32, shuffleInPlace } from '../../../shared/random';
 import { embedReleases } from '../../bandit';
 import { headFor, learnerFor, trainingConfig } from '../../bandit';
-
-export interface LabelledRelease {
-  release: Release;
-  keeper: boolean;
-  /** Where the label came from: 'import' (`keepers import --as-keepers`) or the collector ('user', default). */
-  source?: 'user' | 'import';
-}
 
 let tfReady: Promise<string> | null = null;
 /** Initialises tfjs once per thread (wasm, falling back to cpu). */
@@ -61,10 +54,10 @@ export interface FullJob {
 
 /**
  * Full training starts from fresh weights, so it uses a 10× larger step than the online updates'
- * fine-tuning (1e-4, DESIGN §4): at 1e-4, 10 epochs over a few hundred labels barely leave the
+ * fine-tuning (1e-4, the specified value in shared/model/config.ts DEFAULT_CONFIG): at 1e-4, 10 epochs over a few hundred labels barely leave the
  * initialisation.
  */
-export const FULL_TRAINING_LR = 1e-3;
+const FULL_TRAINING_LR = 1e-3;
 
 export type TrainingJob = OnlineJob | FullJob;
 
@@ -97,8 +90,8 @@ function scoreLabelled(model: KeepersModel, items: LabelledRelease[], seed: numb
 }
 
 /**
- * One online update, by the batch's policy: `seed` runs shared/bandit's onlineUpdate with DESIGN §4's
- * hyperparameters (10 epochs, lr 1e-4, the newest batch) and leaves no Bayesian head (a head fitted on
+ * One online update, by the batch's policy: `seed` runs shared/bandit's onlineUpdate with the specified
+ * hyperparameters (10 epochs, lr 1e-4, the newest batch: DEFAULT_CONFIG in shared/model/config.ts) and leaves no Bayesian head (a head fitted on
  * the previous encoder would no longer match it); the default learner runs learn(): encoder steps on
  * the batch plus replay, then the head refitted on every label (imports against the unlabelled sample).
  */

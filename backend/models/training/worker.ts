@@ -1,5 +1,5 @@
 // The training worker: runs one job at a time off the server's event loop, so requests never wait
-// for an epoch (STACK_NOTES: a training epoch on the main thread froze it for 1.47 s).
+// for an epoch (measured: one training epoch on the main thread froze the server for 1.47 s).
 import { parentPort } from 'node:worker_threads';
 import { runJob, type TrainingJob } from './jobs';
 

@@ -16,7 +16,7 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-export const realClock: Clock = {
+const realClock: Clock = {
   now: () => Date.now(),
   sleep: (ms, signal) =>
     new Promise<void>((resolve, reject) => {
@@ -115,7 +115,7 @@ export function keepersUserAgent(version: string, contact = 'self-hosted'): stri
 }
 
 /** Records lacking genres or styles (CSV exports have neither; some API lists carry genres only). */
-export function needsEnrichment(r: Release): boolean {
+function needsEnrichment(r: Release): boolean {
   return r.genres.length === 0 || r.styles.length === 0;
 }
 
@@ -124,7 +124,7 @@ function isEmpty(v: unknown): boolean {
 }
 
 /** The API document wins where it knows something; what only the original had (dates, prices) stays. */
-export function mergeRelease(base: Release, fromApi: Release): Release {
+function mergeRelease(base: Release, fromApi: Release): Release {
   const merged = { ...base } as Record<string, unknown>;
   for (const [key, value] of Object.entries(fromApi)) {
     if (key === 'community') continue;
