@@ -50,7 +50,8 @@ export class PopupBatches {
     };
     await lock.run(async () => {
       await storage.currentBatch.setValue(batch);
-      await storage.sync.setValue({ ...(await storage.sync.getValue()), batchNumber: selected.batchNumber });
+      // The batch counter comes with sync (models.latest); the explore share only with a batch.
+      await storage.sync.setValue({ ...(await storage.sync.getValue()), exploreRate: selected.exploreRate });
     });
     return batch;
   }

@@ -1,6 +1,7 @@
 // The background's services, composed from one storage, one backend client factory and one scorer.
 // background.ts (the service worker) passes the browser's; the unit tests pass an in-memory storage,
 // a real backend on 127.0.0.1 and the real model. `handlers` answers the messages of core/messaging.ts.
+import type { SubmitResult } from '../core/labelQueue';
 import type { ProtocolMap } from '../core/messaging';
 import type { Scorer } from '../core/scorer';
 import { PopupBatches } from './batches';
@@ -37,8 +38,13 @@ export function createBackground(deps: BackgroundDeps) {
   const recent = new RecentRecords();
   const connection = new BackendConnection(storage, deps.createClient);
   const model = new LocalModel(deps.scorer, storage);
-  // A label that finishes the popup's batch makes the backend update the model: sync pulls it at once.
-  const labels = new LabelStore({ storage, lock, connection, recent, onBatchFinished: () => void sync.syncNow(), flushDelayMs: deps.flushDelayMs });
+  // Labels that finished a batch make the backend update the model, and a flush may learn of a model
+  // version this device does not have: either way sync pulls it (a sync in flight is not started twice).
+  const onSubmitted = (result: SubmitResult): void => {
+    const newModel = result.modelVersion !== null && result.modelVersion !== model.scorer.status().modelVersion;
+    if (result.completedBatchIds.length > 0 || newModel) void sync.syncNow();
+  };
+  const labels = new LabelStore({ storage, lock, connection, recent, onSubmitted, flushDelayMs: deps.flushDelayMs });
   const sync = new Sync({ storage, lock, connection, model, labels });
   const scoring = new PageScoring({ storage, model, connection, recent });
   const batches = new PopupBatches({ storage, lock, connection, model, labels });

@@ -28,8 +28,11 @@ export interface LabelStoreDeps {
   lock: StorageLock;
   connection: BackendConnection;
   recent: RecentRecords;
-  /** Called when a label finishes the popup's batch: the backend updates the model now (sync pulls it). */
-  onBatchFinished: () => void;
+  /**
+   * What labels.submit answered: the batches the labels finished (the backend updates the model from
+   * them now) and the backend's model version; the background syncs when either says there is news.
+   */
+  onSubmitted: (result: SubmitResult) => void;
   flushDelayMs?: number;
 }
 
@@ -72,7 +75,8 @@ export class LabelStore {
       await storage.currentBatch.setValue(current);
       return current.items.every((i) => i.label);
     });
-    if (finished) this.deps.onBatchFinished();
+    // The popup's batch is done: send it now, so the backend updates the model at once.
+    if (finished) void this.flushQuietly();
     else this.scheduleFlush();
     return { queued, clientId: label.clientId };
   }
@@ -127,14 +131,20 @@ export class LabelStore {
   }
 
   private scheduleFlush(): void {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.cancelFlush();
     this.flushTimer = setTimeout(() => {
       this.flushTimer = null;
       void this.flushQuietly();
     }, this.deps.flushDelayMs ?? FLUSH_DELAY_MS);
   }
 
+  private cancelFlush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+  }
+
   private async flushQuietly(): Promise<void> {
+    this.cancelFlush();
     if (!(await this.deps.storage.pairing.getValue())) return;
     try {
       await this.queue.flush();
@@ -179,6 +189,8 @@ export class LabelStore {
         ...(record ? { record } : {}),
       })),
     });
-    return { accepted: res.accepted, duplicates: res.duplicates, modelVersion: res.modelVersion ?? null };
+    const result: SubmitResult = { accepted: res.accepted, duplicates: res.duplicates, modelVersion: res.modelVersion ?? null, completedBatchIds: res.completedBatchIds };
+    this.deps.onSubmitted(result);
+    return result;
   }
 }

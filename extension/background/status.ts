@@ -1,6 +1,5 @@
 // What the popup and the options page show and set besides labels: the scorer, sync and schedule state,
 // the feature toggles and the tfjs backend preference.
-import { explorationRate } from '../../shared/bandit';
 import { togglesWithDefaults } from '../features/registry';
 import type { BackendPreference, ExtensionStatus, ScorerStatus } from '../core/messaging';
 import type { LocalModel } from './localModel';
@@ -24,7 +23,7 @@ export class ExtensionSettings {
       scorer: scorer.status(),
       sync,
       batchNumber: record.batchNumber,
-      exploreRate: explorationRate(record.batchNumber),
+      exploreRate: record.exploreRate ?? null,
       labelled: Object.keys(labels).length,
     };
   }

@@ -25,8 +25,10 @@ export interface SyncRecord {
   lastSyncAt: string | null;
   lastError: string | null;
   remoteModelVersion: string | null;
-  /** The backend's batch counter as last seen (schedule of the page badges). */
+  /** The backend's batch counter as last seen (models.latest batchCount; the schedule of the page badges). */
   batchNumber: number;
+  /** The explore share of the last batch the backend picked (bandit.selectBatch); null before the first. */
+  exploreRate?: number | null;
   /** The learner policy the backend runs (bandit.policy) as last seen; null before the first answer (or a backend without one). */
   policy?: string | null;
 }
@@ -37,7 +39,7 @@ export interface LocalLabel {
   release: Release | null;
 }
 
-export const EMPTY_SYNC: SyncRecord = { cursor: 0, lastSyncAt: null, lastError: null, remoteModelVersion: null, batchNumber: 0, policy: null };
+export const EMPTY_SYNC: SyncRecord = { cursor: 0, lastSyncAt: null, lastError: null, remoteModelVersion: null, batchNumber: 0, exploreRate: null, policy: null };
 
 /** The active model's artifacts, so a restarted service worker scores at once and offline. */
 export interface ModelCache {

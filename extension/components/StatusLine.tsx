@@ -3,14 +3,14 @@ import type { ExtensionStatus } from '../core/messaging';
 import { formatProbability } from '../../shared/format';
 import { knowledgeLine, syncLine } from './format';
 
-export function StatusLine({ status, batchNumber, exploreRate }: { status: ExtensionStatus; batchNumber: number; exploreRate: number }) {
+export function StatusLine({ status, batchNumber, exploreRate }: { status: ExtensionStatus; batchNumber: number; exploreRate: number | null }) {
   const { scorer } = status;
   return (
     <dl class="status">
       <div>
         <dt>Exploration</dt>
         <dd data-testid="explore-rate">
-          {formatProbability(exploreRate)} (batch {batchNumber})
+          {exploreRate === null ? 'no batch picked yet' : `${formatProbability(exploreRate)} (batch ${batchNumber})`}
         </dd>
       </div>
       <div>

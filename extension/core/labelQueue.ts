@@ -15,10 +15,14 @@ export interface QueueStore {
   write(labels: QueuedLabel[]): Promise<void>;
 }
 
+/** What labels.submit answers. */
 export interface SubmitResult {
   accepted: number;
   duplicates: number;
+  /** The backend's active model version. */
   modelVersion: string | null;
+  /** Batches these labels finished: the backend updates the model from them now. */
+  completedBatchIds: number[];
 }
 
 export type SubmitLabels = (labels: QueuedLabel[]) => Promise<SubmitResult>;
@@ -138,6 +142,7 @@ export class LabelQueue {
     total.accepted += result.accepted;
     total.duplicates += result.duplicates;
     total.modelVersion = result.modelVersion ?? total.modelVersion;
+    total.completedBatchIds.push(...result.completedBatchIds);
   }
 
   /** One label the backend refused in a chunk: alone, then without its batch (stale after re-pairing), else refused. */
@@ -156,7 +161,7 @@ export class LabelQueue {
   }
 
   private async flushOnce(): Promise<FlushResult> {
-    const total: FlushResult = { sent: 0, accepted: 0, duplicates: 0, modelVersion: null, remaining: 0, refused: [] };
+    const total: FlushResult = { sent: 0, accepted: 0, duplicates: 0, modelVersion: null, completedBatchIds: [], remaining: 0, refused: [] };
     try {
       for (;;) {
         const chunk = (await this.exclusive(async () => {

@@ -146,7 +146,8 @@ export interface ExtensionStatus {
   sync: SyncState;
   /** Batch counter used for the schedule (from the backend once paired, else 0). */
   batchNumber: number;
-  exploreRate: number;
+  /** The explore share of the last batch the backend picked; null before the first batch. */
+  exploreRate: number | null;
   labelled: number;
 }
 

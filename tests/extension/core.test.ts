@@ -204,7 +204,7 @@ describe('offline label queue against a real backend', () => {
     const res = await client.labels.submit.mutate({
       labels: labels.map(({ record, ...l }) => ({ ...l, ...(record ? { record } : {}) })),
     });
-    return { accepted: res.accepted, duplicates: res.duplicates, modelVersion: res.modelVersion };
+    return { accepted: res.accepted, duplicates: res.duplicates, modelVersion: res.modelVersion, completedBatchIds: res.completedBatchIds };
   };
 
   const backendLabelIds = async (): Promise<string[]> => {

@@ -15,8 +15,9 @@ function status(paired: boolean, learned = paired): ExtensionStatus {
       knowledge: learned ? { learned: true, labels: 60, head: 'posterior' } : { learned: false, labels: 0, head: 'mc-dropout' },
     },
     sync: { paired, backendUrl: 'http://127.0.0.1:8787', deviceId: paired ? 1 : null, queued: 0, lastSyncAt: null, lastError: null, remoteModelVersion: null },
-    batchNumber: 3,
-    exploreRate: 0.6 * 0.95 ** 3,
+    batchNumber: paired ? 3 : 0,
+    // The backend's explore share of its last batch: none before it picked one.
+    exploreRate: paired ? 0.6 * 0.95 ** 3 : null,
     labelled: 0,
   };
 }
@@ -212,5 +213,6 @@ describe('popup', () => {
     expect(api.optionsOpened).toBe(1);
     expect(root.querySelector('article.card')).toBeNull();
     expect(text('model-version')).toBe('untrained (no labels yet)');
+    expect(text('explore-rate')).toBe('no batch picked yet');
   });
 });

@@ -38,7 +38,7 @@ describe('label queue: refused labels and undo', () => {
   });
   const submit: SubmitLabels = async (labels) => {
     const res = await client.labels.submit.mutate({ labels: labels.map(({ record, ...l }) => ({ ...l, ...(record ? { record } : {}) })) });
-    return { accepted: res.accepted, duplicates: res.duplicates, modelVersion: res.modelVersion };
+    return { accepted: res.accepted, duplicates: res.duplicates, modelVersion: res.modelVersion, completedBatchIds: res.completedBatchIds };
   };
   const onBackend = async () => ((await client.labels.since.query({ cursor: 0, limit: 1000 })).labels as { clientId: string; batchId: number | null }[]);
 
