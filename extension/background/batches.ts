@@ -27,7 +27,7 @@ export class PopupBatches {
     // Labels of the last batch must reach the backend before it picks the next one.
     await this.deps.labels.flush();
     const selected = await client.bandit.selectBatch.mutate({});
-    const ids = selected.items.map((i: { releaseId: number }) => i.releaseId);
+    const ids = selected.items.map((i) => i.releaseId);
     const releases: Release[] = ids.length > 0 ? await client.records.byIds.query({ ids }) : [];
     const byId = new Map(releases.map((r) => [r.id, r]));
     const status = (await this.deps.model.ready()).status();
@@ -37,13 +37,14 @@ export class PopupBatches {
       exploreRate: selected.exploreRate,
       modelVersion: status.modelVersion,
       items: selected.items.map(
-        (i: { releaseId: number; strategy: 'exploit' | 'explore'; mean: number; uncertainty: number; score: number }): PopupBatchItem => ({
+        (i): PopupBatchItem => ({
           releaseId: i.releaseId,
           strategy: i.strategy,
           mean: i.mean,
           uncertainty: i.uncertainty,
           score: i.score,
           release: byId.get(i.releaseId) ?? null,
+          reasons: i.reasons,
           label: null,
         }),
       ),

@@ -1,10 +1,10 @@
 // Page scoring and "Why shown?": a page's records are scored in one batch by the local model, split into
 // exploit / explore / none badges (core/records.ts), and remembered, so that "Why shown?" states the
 // numbers the badge shows. Records seen on pages are told to the backend (best effort).
-import type { Release } from '../../shared/schemas';
+import type { Reason, Release } from '../../shared/schemas';
 import { describeBackendError } from '../core/backendClient';
 import { checkShownScore, explainShown, unlearnedReasons } from '../core/explain';
-import type { PageRecord, Reason, RecordScore, ShownScore } from '../core/messaging';
+import type { PageRecord, RecordScore, ShownScore } from '../core/messaging';
 import { recordKey } from '../core/recordKey';
 import { assignByPosterior, assignStrategies, assignUnlearned, pageBatchSize, pageReleases, releaseFromPageRecord, type PosteriorPage } from '../core/records';
 import type { BackendConnection } from './connection';
@@ -129,7 +129,7 @@ export class PageScoring {
     const conn = releaseId === null ? null : await this.deps.connection.current();
     const remote =
       conn && releaseId !== null
-        ? async () => (await conn.client.explain.record.query({ releaseId, ...(release ? { record: release } : {}) })).reasons as Reason[]
+        ? async () => (await conn.client.explain.record.query({ releaseId, ...(release ? { record: release } : {}) })).reasons
         : null;
     // A badge drawn before the model learned anything has no numbers to state: explain the record anew.
     const stale = shown?.learned === false;

@@ -9,8 +9,8 @@
 // (nothing yet) and how to teach it, from the state of this device (unlearnedReasons).
 import { explainRecord, occlusionVariants } from '../../shared/explain';
 import { formatPoints, formatProbability, formatProbabilityInterval, STRATEGY_TEXT } from '../../shared/format';
-import type { Release } from '../../shared/schemas';
-import type { Reason, ShownScore } from './messaging';
+import { ShownStrategySchema, type Reason, type Release } from '../../shared/schemas';
+import type { ShownScore } from './messaging';
 import { KEEPER_THRESHOLD, type PosteriorPage } from './records';
 import type { Scorer } from './scorer';
 
@@ -35,7 +35,7 @@ export interface LocalExplainInput {
 /** Labelled records compared in embedding space: the most recent ones, at most this many. */
 const MAX_LABELLED_COMPARED = 300;
 
-const STRATEGIES: ReadonlySet<string> = new Set(['exploit', 'explore', 'none']);
+const STRATEGIES: ReadonlySet<string> = new Set(ShownStrategySchema.options);
 
 /** Refuses a shown score that could not have come from a badge, naming the bad field. */
 export function checkShownScore(score: ShownScore): ShownScore {

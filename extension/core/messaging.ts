@@ -1,7 +1,7 @@
 // Typed messages between the content script, popup, options page, offscreen document and the
 // background service worker. The background is the only component that talks to the backend.
 import { defineExtensionMessaging } from '@webext-core/messaging';
-import type { Release } from '../../shared/schemas';
+import type { Reason, Release, SelectionItem, ShownStrategy } from '../../shared/schemas';
 
 /**
  * A record as the content script found it on a Discogs page (partial metadata). Most rows are one
@@ -18,13 +18,12 @@ export interface PageRecord {
 
 export type { RecordKey } from './recordKey';
 
-export type BadgeStrategy = 'exploit' | 'explore' | 'none';
-
 export interface RecordScore {
   /** null for a master-only record (then masterId says which). */
   releaseId: number | null;
   masterId?: number | null;
-  strategy: BadgeStrategy;
+  /** The badge's pick: exploit, explore, or 'none' for a record not picked. */
+  strategy: ShownStrategy;
   mean: number;
   uncertainty: number;
   aleatoric: number;
@@ -55,14 +54,6 @@ export interface ModelKnowledge {
   labels: number | null;
   /** 'posterior': the Bayesian head (neural-ts) gives mean and uncertainty; 'mc-dropout': the dropout head (seed policy, untrained model). */
   head: 'posterior' | 'mc-dropout';
-}
-
-export interface Reason {
-  /** 'knowledge': what the model has learned so far (before any label: nothing) and how to teach it. */
-  kind: 'similar-keepers' | 'feature' | 'uncertainty' | 'schedule' | 'knowledge';
-  text: string;
-  weight?: number;
-  releaseIds?: number[];
 }
 
 export interface ProtocolMap {
@@ -151,13 +142,11 @@ export interface ExtensionStatus {
   labelled: number;
 }
 
-export interface PopupBatchItem {
-  releaseId: number;
-  strategy: 'exploit' | 'explore';
-  mean: number;
-  uncertainty: number;
-  score: number;
+/** One pick of the popup's batch: the backend's selected item, its record and its "Why shown?" reasons. */
+export interface PopupBatchItem extends Pick<SelectionItem, 'releaseId' | 'strategy' | 'mean' | 'uncertainty' | 'score'> {
   release: Release | null;
+  /** Why the backend picked it (absent in a batch stored by an earlier version). */
+  reasons?: Reason[];
   /** This device's label for it in this batch, with the clientId that undo needs. */
   label: { keeper: boolean; clientId: string } | null;
 }

@@ -1,5 +1,5 @@
 // Page records → full releases, and the page's badge assignment (the same selectBatch as the popup).
-import { parseRelease, type Release } from '../../shared/schemas';
+import { parseRelease, type Release, type Strategy } from '../../shared/schemas';
 import { selectBatch } from '../../shared/bandit';
 import type { PageRecord, RecordScore } from './messaging';
 import { recordKey, type RecordKey } from './recordKey';
@@ -78,7 +78,7 @@ export function assignStrategies(scores: ScoredRecord[], labelled: ReadonlySet<n
     (a, b) => (a.releaseId ?? Infinity) - (b.releaseId ?? Infinity) || (a.masterId ?? 0) - (b.masterId ?? 0),
   );
   const rank = new Map(order.map((c, i) => [c, i + 1]));
-  const picked = new Map<ScoredRecord, 'exploit' | 'explore'>();
+  const picked = new Map<ScoredRecord, Strategy>();
   if (batchSize > 0) {
     const byRank = new Map(order.map((c, i) => [i + 1, c]));
     const items = selectBatch(

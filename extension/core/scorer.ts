@@ -1,6 +1,6 @@
 // The local model: tfjs backend choice, the active weights (backend artifacts or an untrained seeded
 // model before pairing) and one-batch scoring of a page's records.
-import { initTf, KeepersModel, loadArtifacts, predict, type ModelArtifacts, type Prediction } from '../../shared/model';
+import { initTf, KeepersModel, loadArtifacts, predict, PREDICTION_SEED, type ModelArtifacts, type Prediction } from '../../shared/model';
 import { encodeReleases } from '../../shared/features';
 import type { Release } from '../../shared/schemas';
 import type { BackendPreference, ModelKnowledge, ScorerStatus, TfBackendName } from './messaging';
@@ -8,12 +8,6 @@ import { activeBackend, backendOrder, readWebglRenderer } from './tfBackend';
 
 /** Seed of the untrained model: every unpaired install starts from the same weights. */
 export const UNTRAINED_SEED = 1126;
-/**
- * Seed of the Monte-Carlo dropout masks: the same page gets the same numbers on every visit, and the
- * same weights give the same predictions on every backend (the e2e suite compares WebGL with WASM) and
- * as the backend's bandit.predict, which uses seed 0 too.
- */
-export const PREDICT_SEED = 0;
 
 /** The untrained model: it has seen no label, and its dropout head's numbers are noise. */
 export const UNTRAINED_KNOWLEDGE: ModelKnowledge = Object.freeze({ learned: false, labels: 0, head: 'mc-dropout' }) as ModelKnowledge;
@@ -191,6 +185,8 @@ export class Scorer {
     const enc = encodeReleases(releases);
     const head = this.usesPosterior() ? 'auto' : 'mc-dropout';
     if (opts.deterministic) return predict(this.model, enc, { samples: 1, dropout: false, withEmbedding: opts.withEmbedding, head });
-    return predict(this.model, enc, { samples: this.model.config.mcSamples, seed: PREDICT_SEED, withEmbedding: opts.withEmbedding, head });
+    // The same seed as the backend's bandit.predict: the same page gets the same numbers on every visit,
+    // on every tfjs backend (the e2e suite compares WebGL with WASM) and on the backend.
+    return predict(this.model, enc, { samples: this.model.config.mcSamples, seed: PREDICTION_SEED, withEmbedding: opts.withEmbedding, head });
   }
 }

@@ -1,5 +1,6 @@
 // The contract between the content-script runner and the overlay features (one feature per file).
-import type { PageRecord, Reason, RecordScore, ShownScore } from '../core/messaging';
+import type { Reason } from '../../shared/schemas';
+import type { PageRecord, RecordScore, ShownScore } from '../core/messaging';
 import type { RecordTarget } from '../discogs';
 import type { BadgeRegistry, KeepersBadge } from './badge';
 

@@ -1,5 +1,5 @@
 // "Why shown?": a popover on each badge with the reasons the background computes from the model.
-import type { Reason } from '../core/messaging';
+import type { Reason } from '../../shared/schemas';
 import type { KeepersBadge } from './badge';
 import { perBadgeAddon, type FeatureContext } from './types';
 

@@ -1,7 +1,8 @@
 // The content side end to end in jsdom: extraction -> one scoreRecords batch -> badges and add-ons.
 // The background is replaced by a recording KeepersApi (the real one is tested in Chromium by tests/e2e).
 import { afterEach, describe, expect, it } from 'vitest';
-import type { PageRecord, Reason, RecordScore, ShownScore } from '../../extension/core/messaging';
+import type { PageRecord, RecordScore, ShownScore } from '../../extension/core/messaging';
+import type { Reason } from '../../shared/schemas';
 import {
   ALL_FEATURES, badgeOfHost, recordBadges, startKeepers, type ContentFeature, type KeepersApi, type KeepersRunner,
 } from '../../extension/features';
