@@ -1,4 +1,4 @@
-// Every hyperparameter of the model, the losses, the online update and the exploration schedule in
+// Every hyperparameter of the model, the losses and the online update in
 // ONE object (the specified defaults: the `seed` policy's). Callers override with Partial<KeepersConfig>; artifacts store the
 // full config, so weights always come back with the architecture they were trained with.
 import { EXPLORATION_DEFAULTS } from '../bandit/select';
@@ -22,7 +22,6 @@ export interface KeepersConfig {
   lossWeights: { triplet: number; bce: number; uncertainty: number };
   /** Margin of the triplet loss on squared distances between L2-normalised embeddings (range 0..4). */
   tripletMargin: number;
-  exploration: { start: number; decay: number; floor: number };
   /** Encoder sizes. */
   charEmbeddingDim: number;
   convFilters: number;
@@ -76,11 +75,6 @@ export const DEFAULT_CONFIG: KeepersConfig = Object.freeze({
   poolSize: 1000,
   lossWeights: { triplet: 0.4, bce: 0.5, uncertainty: 0.1 },
   tripletMargin: 1.0,
-  exploration: {
-    start: EXPLORATION_DEFAULTS.start,
-    decay: EXPLORATION_DEFAULTS.decay,
-    floor: EXPLORATION_DEFAULTS.floor,
-  },
   charEmbeddingDim: 16,
   convFilters: 48,
   convWidth: 3,
@@ -104,7 +98,6 @@ export function resolveConfig(overrides: Partial<KeepersConfig> = {}, base: Keep
     ...overrides,
     hidden: [...(overrides.hidden ?? base.hidden)] as [number, number, number],
     lossWeights: { ...base.lossWeights, ...overrides.lossWeights },
-    exploration: { ...base.exploration, ...overrides.exploration },
     logVarRange: [...(overrides.logVarRange ?? base.logVarRange)] as [number, number],
     posterior: resolvePosteriorConfig(overrides.posterior ?? {}, base.posterior ?? DEFAULT_POSTERIOR),
   };

@@ -172,7 +172,7 @@ describe('kill -9', () => {
       if (calls === 3) run.child.kill('SIGKILL');
       const res = await sending;
       for (const l of chunk) acknowledged.add(l.clientId);
-      return { accepted: res.accepted, duplicates: res.duplicates, modelVersion: res.modelVersion };
+      return { accepted: res.accepted, duplicates: res.duplicates, modelVersion: res.modelVersion, completedBatchIds: res.completedBatchIds };
     });
     const all = records.map((r, i): QueuedLabel => ({ clientId: `k-${i}`, releaseId: r.id, keeper: i % 2 === 0, batchId: null, labelledAt: new Date().toISOString() }));
     for (const l of all) await queue.enqueue(l);
@@ -197,7 +197,7 @@ describe('kill -9', () => {
     const client2 = createBackendClient(server.url, token2);
     const resend = new LabelQueue(store, async (chunk) => {
       const res = await client2.labels.submit.mutate({ labels: chunk.map(({ record, ...l }) => ({ ...l, ...(record ? { record } : {}) })) });
-      return { accepted: res.accepted, duplicates: res.duplicates, modelVersion: res.modelVersion };
+      return { accepted: res.accepted, duplicates: res.duplicates, modelVersion: res.modelVersion, completedBatchIds: res.completedBatchIds };
     });
     expect((await resend.flush()).remaining).toBe(0);
     const counts = (await app.db.get<{ n: number; uniq: number }>('SELECT count(*) AS n, count(DISTINCT client_id) AS uniq FROM labels'))!;
