@@ -3,8 +3,8 @@
 // candidates give the same batch, so a batch can be replayed and audited.
 
 /**
- * The exploration schedule and batch size as the user specified them. shared/model's DEFAULT_CONFIG reuses
- * these values (exploration: { start, decay, floor }, batchSize), so there is one source for them.
+ * The exploration schedule and batch size as the user specified them: the one source of the schedule
+ * (the `seed` policy selects with it) and of shared/model's DEFAULT_CONFIG.batchSize.
  */
 export const EXPLORATION_DEFAULTS = { start: 0.6, decay: 0.95, floor: 0.2, batchSize: 20 } as const;
 
@@ -40,7 +40,7 @@ export interface SelectBatchOptions {
   /** Batches labelled so far (0 for the first batch). */
   batchNumber: number;
   batchSize?: number;
-  /** Defaults to EXPLORATION_DEFAULTS; callers with a KeepersConfig pass config.exploration. */
+  /** Defaults to EXPLORATION_DEFAULTS (the specified schedule). */
   exploration?: ExplorationSchedule;
 }
 

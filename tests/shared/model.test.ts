@@ -73,7 +73,6 @@ describe('KeepersModel + predict', () => {
       poolSize: 1000,
       lossWeights: { triplet: 0.4, bce: 0.5, uncertainty: 0.1 },
       tripletMargin: 1.0,
-      exploration: { start: 0.6, decay: 0.95, floor: 0.2 },
     });
     expect(() => KeepersModel.create({ dropout: 1.5 })).toThrow(/dropout must be in \[0, 1\)/);
   });
