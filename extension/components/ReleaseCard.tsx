@@ -1,6 +1,7 @@
-// One record of the popup's batch: cover, artist, title, label, year, styles, the bandit's strategy and
-// the model's keep-probability with its uncertainty; before the model has learned from any label, none
-// of those (they would be an untrained model's noise), only that it has no labels yet.
+// One record of the popup's batch: cover, artist, title, label, year, styles, the bandit's strategy,
+// the model's keep-probability with its uncertainty and why the backend picked it (the reasons
+// bandit.selectBatch gave); before the model has learned from any label, none of those (they would be
+// an untrained model's noise), only that it has no labels yet.
 import type { PopupBatchItem } from '../core/messaging';
 import { formatProbabilityInterval, STRATEGY_TEXT } from '../../shared/format';
 import { artistLine, labelLine } from './format';
@@ -41,6 +42,18 @@ export function ReleaseCard({ item, learned }: { item: PopupBatchItem; learned: 
           <div class="scores">
             <span class="strategy unlearned">{UNLEARNED_CARD_TEXT}</span>
           </div>
+        )}
+        {learned && item.reasons && item.reasons.length > 0 && (
+          <details class="why" data-testid="reasons">
+            <summary>Why shown?</summary>
+            <ul>
+              {item.reasons.map((r) => (
+                <li key={r.text} data-kind={r.kind}>
+                  {r.text}
+                </li>
+              ))}
+            </ul>
+          </details>
         )}
       </div>
     </article>

@@ -61,8 +61,11 @@ describe('background: popup batches and page scoring', () => {
     expect(batch.items).toHaveLength(20);
     expect(batch.batchNumber).toBe(0);
     expect((await background.handlers.getStatus(undefined)).exploreRate).toBe(batch.exploreRate);
-    // The records come with their metadata for the cards.
-    for (const item of batch.items) expect(item.release?.id).toBe(item.releaseId);
+    // The records come with their metadata for the cards, and with the backend's reasons for the pick.
+    for (const item of batch.items) {
+      expect(item.release?.id).toBe(item.releaseId);
+      expect(Array.isArray(item.reasons)).toBe(true);
+    }
     expect((await background.handlers.getBatch({})).batchId).toBe(batch.batchId);
 
     const clientIds: string[] = [];

@@ -35,6 +35,7 @@ function batch(): PopupBatch {
       uncertainty: 0.1,
       score: 0.4,
       label: null,
+      reasons: [{ kind: 'similar-keepers', text: `Like ${i + 2} records you kept`, releaseIds: [1] }],
       release: {
         id: 500 + i, masterId: null, title: `Title ${i}`, artists: [`Artist ${i}`], labels: [{ name: `Label ${i}`, catno: `CAT ${i}` }],
         year: 1990 + i, released: null, country: 'UK', genres: ['Jazz'], styles: ['Hard Bop', 'Modal'], formats: [],
@@ -118,6 +119,8 @@ describe('popup', () => {
     expect(card.textContent).toContain('Hard Bop');
     expect(card.textContent).toContain('Learning from this');
     expect(card.textContent).toContain('50% ± 10');
+    // Why the backend picked it: the reasons bandit.selectBatch gave, folded.
+    expect(card.querySelector('[data-testid="reasons"] li')?.textContent).toBe('Like 2 records you kept');
     expect(text('explore-rate')).toBe('51% (batch 3)');
     expect(text('model-version')).toBe('v7 (learned from 60 labels)');
     expect(text('tf-backend')).toBe('wasm');
@@ -133,6 +136,7 @@ describe('popup', () => {
     expect(card.textContent).toContain('Artist 0');
     expect(card.textContent).toContain('No labels yet — every label teaches Keepers');
     expect(card.textContent).not.toMatch(/%|±|High-confidence|Learning from this/);
+    expect(card.querySelector('[data-testid="reasons"]')).toBeNull();
     const list = Array.from(root.querySelectorAll('ol.batch li'));
     expect(list).toHaveLength(20);
     for (const li of list) expect(li.getAttribute('title')).not.toMatch(/%|High-confidence/);
