@@ -9,7 +9,7 @@ import { EMPTY_SYNC, type LocalLabel, type SyncRecord } from '../background/stor
 
 export const backendUrlItem = storage.defineItem<string>('local:backendUrl', { fallback: DEFAULT_BACKEND_URL });
 /** The pairing (with its token) is not here but in the extension's IndexedDB: core/secrets.ts. */
-export const queueItem = storage.defineItem<QueuedLabel[]>('local:labelQueue', { fallback: [] });
+const queueItem = storage.defineItem<QueuedLabel[]>('local:labelQueue', { fallback: [] });
 export const refusedLabelsItem = storage.defineItem<RefusedLabel[]>('local:refusedLabels', { fallback: [] });
 export const labelsItem = storage.defineItem<Record<string, LocalLabel>>('local:labels', { fallback: {} });
 export const syncItem = storage.defineItem<SyncRecord>('local:sync', { fallback: EMPTY_SYNC });
