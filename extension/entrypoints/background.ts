@@ -8,7 +8,7 @@
 import { browser } from 'wxt/browser';
 import { createBackground } from '../background';
 import { browserStorage } from '../background/browserStorage';
-import { onMessage } from '../core/messaging';
+import { onMessage, type ProtocolMap } from '../core/messaging';
 import { Scorer } from '../core/scorer';
 import { senderRefusal } from '../core/senders';
 
@@ -23,31 +23,19 @@ export default defineBackground(() => {
   });
   const { handlers } = background;
   const extension = { id: browser.runtime.id, origin: new URL(browser.runtime.getURL('/')).origin };
-  // Every message is checked against its sender first (core/senders.ts).
-  const handle: typeof onMessage = (type, handler) =>
+  // Every message of core/messaging.ts is answered by its handler (MessageHandlers has one for each),
+  // once its sender is checked (core/senders.ts).
+  const answer = <K extends keyof ProtocolMap>(type: K): void => {
     onMessage(type, (message) => {
-      const refusal = senderRefusal(String(type), message.sender, extension);
+      const refusal = senderRefusal(type, message.sender, extension);
       if (refusal) {
         console.warn(`[keepers] ${refusal}`);
         throw new Error(refusal);
       }
-      return handler(message);
+      return handlers[type](message.data);
     });
-
-  handle('scoreRecords', ({ data }) => handlers.scoreRecords(data));
-  handle('explainRecord', ({ data }) => handlers.explainRecord(data));
-  handle('submitLabel', ({ data }) => handlers.submitLabel(data));
-  handle('getFeatureToggles', () => handlers.getFeatureToggles(undefined));
-  handle('setFeatureToggles', ({ data }) => handlers.setFeatureToggles(data));
-  handle('getStatus', () => handlers.getStatus(undefined));
-  handle('getBatch', ({ data }) => handlers.getBatch(data));
-  handle('undoLabel', ({ data }) => handlers.undoLabel(data));
-  handle('pairDevice', ({ data }) => handlers.pairDevice(data));
-  handle('forgetDevice', () => handlers.forgetDevice(undefined));
-  handle('setBackendPreference', ({ data }) => handlers.setBackendPreference(data));
-  handle('syncNow', () => handlers.syncNow(undefined));
-  handle('getPolicy', () => handlers.getPolicy(undefined));
-  handle('setPolicy', ({ data }) => handlers.setPolicy(data));
+  };
+  for (const type of Object.keys(handlers) as (keyof ProtocolMap)[]) answer(type);
 
   // Periodic sync of labels and weights; alarms wake a stopped service worker, timers would not.
   void browser.alarms.get(SYNC_ALARM).then((existing) => {
