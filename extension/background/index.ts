@@ -12,7 +12,7 @@ import { PageScoring } from './pageScoring';
 import { DevicePairing } from './pairing';
 import { PolicyChoice } from './policy';
 import { RecentRecords } from './recentRecords';
-import { ExtensionSettings } from './status';
+import { StatusAndSettings } from './status';
 import { StorageLock, type BackgroundStorage } from './storage';
 import { Sync } from './sync';
 
@@ -50,7 +50,7 @@ export function createBackground(deps: BackgroundDeps) {
   const batches = new PopupBatches({ storage, lock, connection, model, labels });
   const pairing = new DevicePairing({ storage, lock, connection, model, sync, defaultDeviceName: deps.defaultDeviceName ?? (() => 'Browser extension') });
   const policy = new PolicyChoice({ storage, lock, connection, model });
-  const settings = new ExtensionSettings({ storage, model, sync });
+  const settings = new StatusAndSettings({ storage, model, sync });
 
   const handlers: MessageHandlers = {
     scoreRecords: async (data) => scoring.scoreRecords(data.records),

@@ -12,7 +12,7 @@ export interface StatusDeps {
   sync: Sync;
 }
 
-export class ExtensionSettings {
+export class StatusAndSettings {
   constructor(private readonly deps: StatusDeps) {}
 
   async getStatus(): Promise<ExtensionStatus> {
