@@ -13,7 +13,7 @@ import { createImportSink } from './records';
 import { createProgressBar, importFile, ImportError, IMPORT_FORMATS, type ImportFormat } from '../shared/import';
 import { getBanditState, getVersion } from './models';
 import { configFile, discogsToken, enrichRecords } from './records';
-import { POLICIES, choosePolicy, isPolicy, policySetting, storeCounts } from './bandit';
+import { POLICIES, choosePolicy, isPolicyName, policySetting, storeCounts } from './bandit';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -173,7 +173,7 @@ async function policy(args: string[]): Promise<void> {
   }
   if (sub === 'set') {
     if (!name || extra.length > 0) fail(`usage: keepers policy set NAME (one of ${POLICIES.join(', ')})`);
-    if (!isPolicy(name)) fail(`unknown policy ${JSON.stringify(name)}: choose one of ${POLICIES.join(', ')} (keepers policy show describes them)`);
+    if (!isPolicyName(name)) fail(`unknown policy ${JSON.stringify(name)}: choose one of ${POLICIES.join(', ')} (keepers policy show describes them)`);
     const r = await withDb((db) => choosePolicy(db, name, { via: 'cli' }));
     process.stdout.write(
       r.previous === r.policy ? `Policy: ${r.policy} (unchanged; now your choice, not the default).\n` : `Policy: ${r.policy} (was ${r.previous}). The next batch runs it.\n`,

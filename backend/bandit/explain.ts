@@ -1,7 +1,7 @@
 // explain.record: "Why shown?" for one record, stored or as seen on a page (scored, not stored).
 import { PREDICTION_SEED } from '../../shared/model';
 import type { Reason, Release } from '../../shared/schemas';
-import type { App } from '../app';
+import type { BanditContext } from './context';
 import { DomainError } from '../errors';
 import { latestLabelled } from '../labels';
 import { getBanditState } from '../models';
@@ -20,7 +20,7 @@ export interface Explanation {
   reasons: Reason[];
 }
 
-export async function explainRecord(app: App, releaseId: number, record: Release | undefined): Promise<Explanation> {
+export async function explainRecord(app: BanditContext, releaseId: number, record: Release | undefined): Promise<Explanation> {
   if (record && record.id !== releaseId) {
     throw new DomainError('invalid', `record.id ${record.id} does not match releaseId ${releaseId}.`);
   }

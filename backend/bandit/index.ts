@@ -5,7 +5,7 @@ export {
   UNLABELLED_CONTRAST,
   choosePolicy,
   headFor,
-  isPolicy,
+  isPolicyName,
   learnerFor,
   policySetting,
   trainingConfig,
@@ -15,6 +15,7 @@ export {
 export { selectBatch, type BatchItem, type BatchResult, type SelectPhases } from './selection';
 export { EmbeddingCache, embedReleases, predictReleases, unitDistance } from './scoring';
 export { NEIGHBOUR_CANDIDATES, reasonsFor } from './reasons';
+export type { BanditContext } from './context';
 export { metricsSummary } from './metrics';
 export { explainRecord, type Explanation } from './explain';
 export { predictRecords } from './predict';

@@ -2,7 +2,7 @@
 // rate of exploit and explore picks, the schedule per batch, the calibration (ECE, AUC) of the means the
 // collector was shown, and how well the taste space separates keepers (silhouette).
 import { ece, silhouette, auc } from '../../shared/metrics';
-import type { App } from '../app';
+import type { BanditContext } from './context';
 import { getBanditState } from '../models';
 import { latestLabelled } from '../labels';
 import { labelledPicksByStrategy, recentBatches, shownMeansAndLabels, storeCounts } from './repository';
@@ -10,7 +10,7 @@ import { labelledPicksByStrategy, recentBatches, shownMeansAndLabels, storeCount
 /** Labelled records embedded for the silhouette (pairwise cost grows with the square). */
 const SILHOUETTE_SAMPLE = 600;
 
-export async function metricsSummary(app: App) {
+export async function metricsSummary(app: BanditContext, lastTrainingError: string | null) {
   const db = app.db;
   const state = await getBanditState(db);
   const c = await storeCounts(db);
@@ -41,6 +41,6 @@ export async function metricsSummary(app: App) {
     ece: shown.length > 0 ? ece(shown.map((s) => s.mean), shown.map((s) => s.label)) : null,
     aucAtSelection: shown.length > 0 ? auc(shown.map((s) => s.mean), shown.map((s) => s.label)) : null,
     silhouette: silhouetteScore,
-    lastTrainingError: app.training.lastError,
+    lastTrainingError,
   };
 }

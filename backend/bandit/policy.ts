@@ -1,12 +1,12 @@
 // The bandit policy as a per-user setting: which one runs (the collector's choice, else the product's
 // default), what each one is, and how each one scores and trains. The policies themselves live in
 // shared/bandit (learner.ts: neural-ts and the registry; select.ts + online.ts: seed).
-import { DEFAULT_POLICY, POLICIES, configForPolicy, type PolicyName } from '../../shared/bandit/learner';
+import { DEFAULT_POLICY, POLICIES, configForPolicy, isPolicyName, type PolicyName } from '../../shared/bandit/learner';
 import type { KeepersConfig } from '../../shared/model';
 import type { Db } from '../db';
 import { getBanditState, logDecision, setPolicy } from '../models';
 
-export { DEFAULT_POLICY, POLICIES, type PolicyName };
+export { DEFAULT_POLICY, POLICIES, isPolicyName, type PolicyName };
 
 /** One line per policy, for `keepers policy show`, bandit.policy and the options page. */
 const POLICY_DESCRIPTIONS: Record<PolicyName, string> = {
@@ -66,7 +66,3 @@ export function learnerFor(policy: PolicyName): 'online-update' | 'learn' {
 
 /** Records sampled without a label as the positive–unlabelled contrast of imported keepers. */
 export const UNLABELLED_CONTRAST = 1000;
-
-export function isPolicy(name: string): name is PolicyName {
-  return (POLICIES as readonly string[]).includes(name);
-}

@@ -1,7 +1,7 @@
 // bandit.predict: scores stored records (by id) and records sent along (not stored) with the active model.
 import { PREDICTION_SEED, type Prediction } from '../../shared/model';
 import type { Release } from '../../shared/schemas';
-import type { App } from '../app';
+import type { BanditContext } from './context';
 import { DomainError } from '../errors';
 import { getBanditState } from '../models';
 import { missingIds, releasesByIds } from '../records';
@@ -13,7 +13,7 @@ import { predictReleases } from './scoring';
  * the same way on every device. Unknown ids are refused ('not-found').
  */
 export async function predictRecords(
-  app: App,
+  app: BanditContext,
   input: { ids?: number[]; records?: Release[]; withEmbedding?: boolean; seed?: number },
 ): Promise<(Prediction & { modelVersion: string })[]> {
   const missing = input.ids ? await missingIds(app.db, input.ids) : [];

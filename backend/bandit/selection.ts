@@ -6,7 +6,7 @@ import { selectThompson } from '../../shared/bandit/learner';
 import { mulberry32 } from '../../shared/random';
 import type { KeepersModel, Prediction } from '../../shared/model';
 import type { Reason, Release, SelectionItem } from '../../shared/schemas';
-import type { App } from '../app';
+import type { BanditContext } from './context';
 import { DomainError } from '../errors';
 import { getBanditState, logDecision } from '../models';
 import { insertBatch } from './repository';
@@ -97,7 +97,7 @@ export function applyPolicy(policy: PolicyName, model: KeepersModel, pool: Relea
   return { exploreRate: 1, items, predictions, scoreMs };
 }
 
-export async function selectBatch(app: App, deviceId: number | null, opts: { poolSize: number; batchSize: number; policy?: Policy }): Promise<BatchResult> {
+export async function selectBatch(app: BanditContext, deviceId: number | null, opts: { poolSize: number; batchSize: number; policy?: Policy }): Promise<BatchResult> {
   const started = performance.now();
   let lapStart = started;
   const lap = () => {

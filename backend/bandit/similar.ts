@@ -1,6 +1,6 @@
 // similar.records: the nearest records in the active model's embedding space.
 import { recordName } from '../../shared/explain';
-import type { App } from '../app';
+import type { BanditContext } from './context';
 import { DomainError } from '../errors';
 import { latestLabelled } from '../labels';
 import { releasesByIds, sampleUnlabelled } from '../records';
@@ -21,7 +21,7 @@ export interface SimilarRecords {
  * direction, 2 = opposite), among all labelled records and a random sample of unlabelled ones; each
  * with its label when it has one.
  */
-export async function similarRecords(app: App, releaseId: number, k: number): Promise<SimilarRecords> {
+export async function similarRecords(app: BanditContext, releaseId: number, k: number): Promise<SimilarRecords> {
   const [target] = await releasesByIds(app.db, [releaseId]);
   if (!target) throw new DomainError('not-found', `Unknown release id ${releaseId}.`);
   const labelled = await latestLabelled(app.db);

@@ -10,7 +10,7 @@ import {
   UNLABELLED_CONTRAST,
   batchAlreadyTrained,
   batchToTrain,
-  isPolicy,
+  isPolicyName,
   learnerFor,
   markBatchTrained,
   type EmbeddingCache,
@@ -58,7 +58,7 @@ export async function onlineUpdate(deps: TrainingDeps, batchId: number): Promise
   const toTrain = await batchToTrain(db, batchId);
   if (!toTrain) return null;
   // A batch stored by a newer program with a policy this one does not know trains as the default.
-  const policy = isPolicy(toTrain.policy) ? toTrain.policy : DEFAULT_POLICY;
+  const policy = isPolicyName(toTrain.policy) ? toTrain.policy : DEFAULT_POLICY;
   const batch = toTrain.picks.map((p) => ({ ...p, source: 'user' as const }));
   const history = (await latestLabelled(db, { excludeReleaseIds: batch.map((b) => b.release.id) })).map(({ release, keeper, source }) => ({ release, keeper, source }));
   const unlabelled = await unlabelledContrast(deps, policy);

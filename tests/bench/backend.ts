@@ -11,7 +11,7 @@ import pino from 'pino';
 import { App } from '../../backend/app';
 import { upsertReleases, sampleUnlabelled } from '../../backend/records';
 import { selectBatch, type SelectPhases } from '../../backend/bandit';
-import { DEFAULT_POLICY, POLICIES, isPolicy } from '../../backend/bandit';
+import { DEFAULT_POLICY, POLICIES, isPolicyName } from '../../backend/bandit';
 import { submitLabels } from '../../backend/labels';
 import { mulberry32 } from '../../shared/random';
 import type { Release } from '../../shared/schemas';
@@ -20,7 +20,7 @@ const { values } = parseArgs({ options: { records: { type: 'string', default: '1
 const total = Number(values.records);
 const batches = Number(values.batches);
 const policy = values.policy;
-if (!isPolicy(policy)) throw new Error(`--policy must be one of ${POLICIES.join(', ')}, got ${policy}`);
+if (!isPolicyName(policy)) throw new Error(`--policy must be one of ${POLICIES.join(', ')}, got ${policy}`);
 
 const GENRES: [string, string[]][] = [
   ['Jazz', ['Hard Bop', 'Modal', 'Free Jazz']],
