@@ -20,24 +20,24 @@ export interface Explanation {
   reasons: Reason[];
 }
 
-export async function explainRecord(app: BanditContext, releaseId: number, record: Release | undefined): Promise<Explanation> {
+export async function explainRecord(ctx: BanditContext, releaseId: number, record: Release | undefined): Promise<Explanation> {
   if (record && record.id !== releaseId) {
     throw new DomainError('invalid', `record.id ${record.id} does not match releaseId ${releaseId}.`);
   }
-  const [stored] = await releasesByIds(app.db, [releaseId]);
+  const [stored] = await releasesByIds(ctx.db, [releaseId]);
   const release = record ?? stored;
   if (!release) throw new DomainError('not-found', `Unknown release id ${releaseId}: send the record to explain it.`);
-  const { version, model } = await app.models.get();
-  const head = headFor((await getBanditState(app.db)).policy);
+  const { version, model } = await ctx.models.get();
+  const head = headFor((await getBanditState(ctx.db)).policy);
   const [pred] = predictReleases(model, [release], { seed: PREDICTION_SEED, withEmbedding: true, head });
   // If an open batch picked this record, say why it was picked.
-  const strategy = await openPickStrategy(app.db, releaseId);
-  const labelled = await latestLabelled(app.db, { limit: NEIGHBOUR_CANDIDATES });
+  const strategy = await openPickStrategy(ctx.db, releaseId);
+  const labelled = await latestLabelled(ctx.db, { limit: NEIGHBOUR_CANDIDATES });
   const [reasons] = reasonsFor(
     model,
     [{ release, mean: pred!.mean, uncertainty: pred!.uncertainty, aleatoric: pred!.aleatoric, embedding: pred!.embedding, strategy: strategy ?? 'none' }],
     labelled,
-    { embeddings: app.embeddings, version },
+    { embeddings: ctx.embeddings, version },
     head,
   );
   return { releaseId: release.id, modelVersion: version, mean: pred!.mean, uncertainty: pred!.uncertainty, aleatoric: pred!.aleatoric, reasons: reasons! };

@@ -10,8 +10,8 @@ import { labelledPicksByStrategy, recentBatches, shownMeansAndLabels, storeCount
 /** Labelled records embedded for the silhouette (pairwise cost grows with the square). */
 const SILHOUETTE_SAMPLE = 600;
 
-export async function metricsSummary(app: BanditContext, lastTrainingError: string | null) {
-  const db = app.db;
+export async function metricsSummary(ctx: BanditContext, lastTrainingError: string | null) {
+  const db = ctx.db;
   const state = await getBanditState(db);
   const c = await storeCounts(db);
   const counts = { records: c.records, labelEvents: c.labelEvents, labelledRecords: c.labelledRecords, batches: c.batches, completedBatches: c.completedBatches, devices: c.devices, modelVersions: c.modelVersions };
@@ -28,8 +28,8 @@ export async function metricsSummary(app: BanditContext, lastTrainingError: stri
   let silhouetteScore: number | null = null;
   const sample = labelled.slice(-SILHOUETTE_SAMPLE);
   if (sample.some((l) => l.keeper) && sample.some((l) => !l.keeper)) {
-    const { model, version } = await app.models.get();
-    silhouetteScore = silhouette(app.embeddings.get(version, model, sample.map((l) => l.release)), sample.map((l) => (l.keeper ? 1 : 0)));
+    const { model, version } = await ctx.models.get();
+    silhouetteScore = silhouette(ctx.embeddings.get(version, model, sample.map((l) => l.release)), sample.map((l) => (l.keeper ? 1 : 0)));
   }
   return {
     modelVersion: state.activeVersion,

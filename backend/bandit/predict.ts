@@ -13,15 +13,15 @@ import { predictReleases } from './scoring';
  * the same way on every device. Unknown ids are refused ('not-found').
  */
 export async function predictRecords(
-  app: BanditContext,
+  ctx: BanditContext,
   input: { ids?: number[]; records?: Release[]; withEmbedding?: boolean; seed?: number },
 ): Promise<(Prediction & { modelVersion: string })[]> {
-  const missing = input.ids ? await missingIds(app.db, input.ids) : [];
+  const missing = input.ids ? await missingIds(ctx.db, input.ids) : [];
   if (missing.length > 0) throw new DomainError('not-found', `Unknown release ids: ${missing.slice(0, 20).join(', ')}.`);
-  const stored = input.ids ? await releasesByIds(app.db, input.ids) : [];
-  const { version, model } = await app.models.get();
+  const stored = input.ids ? await releasesByIds(ctx.db, input.ids) : [];
+  const { version, model } = await ctx.models.get();
   // The Bayesian head when the model has one (the default learner); `seed` scores with Monte-Carlo dropout.
-  const { policy } = await getBanditState(app.db);
+  const { policy } = await getBanditState(ctx.db);
   const preds = predictReleases(model, [...stored, ...(input.records ?? [])], { withEmbedding: input.withEmbedding, seed: input.seed ?? PREDICTION_SEED, head: headFor(policy) });
   return preds.map((p) => ({ ...p, modelVersion: version }));
 }

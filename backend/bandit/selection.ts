@@ -6,18 +6,15 @@ import { selectThompson } from '../../shared/bandit/learner';
 import { mulberry32 } from '../../shared/random';
 import type { KeepersModel, Prediction } from '../../shared/model';
 import type { Reason, Release, SelectionItem } from '../../shared/schemas';
-import type { BanditContext } from './context';
 import { DomainError } from '../errors';
-import { getBanditState, logDecision } from '../models';
-import { insertBatch } from './repository';
-import { sampleUnlabelled } from '../records';
-import { predictReleases } from './scoring';
-import { NEIGHBOUR_CANDIDATES, reasonsFor } from './reasons';
 import { latestLabelled } from '../labels';
-import { POLICIES, headFor, type PolicyName } from './policy';
-
-export { POLICIES };
-export type Policy = PolicyName;
+import { getBanditState, logDecision } from '../models';
+import { sampleUnlabelled } from '../records';
+import type { BanditContext } from './context';
+import { NEIGHBOUR_CANDIDATES, reasonsFor } from './reasons';
+import { insertBatch } from './repository';
+import { predictReleases } from './scoring';
+import { headFor, type PolicyName } from './policy';
 
 /** A pick as bandit.selectBatch returns it: the selected item, the dropout head's aleatoric spread, and why it was picked. */
 export type BatchItem = SelectionItem & { aleatoric: number; reasons: Reason[] };
@@ -26,7 +23,7 @@ export interface BatchResult {
   batchId: number;
   batchNumber: number;
   exploreRate: number;
-  policy: Policy;
+  policy: PolicyName;
   modelVersion: string;
   poolSize: number;
   items: BatchItem[];
@@ -97,7 +94,7 @@ export function applyPolicy(policy: PolicyName, model: KeepersModel, pool: Relea
   return { exploreRate: 1, items, predictions, scoreMs };
 }
 
-export async function selectBatch(app: BanditContext, deviceId: number | null, opts: { poolSize: number; batchSize: number; policy?: Policy }): Promise<BatchResult> {
+export async function selectBatch(ctx: BanditContext, deviceId: number | null, opts: { poolSize: number; batchSize: number; policy?: PolicyName }): Promise<BatchResult> {
   const started = performance.now();
   let lapStart = started;
   const lap = () => {
@@ -106,25 +103,25 @@ export async function selectBatch(app: BanditContext, deviceId: number | null, o
     lapStart = now;
     return ms;
   };
-  const state = await getBanditState(app.db);
+  const state = await getBanditState(ctx.db);
   // An explicit policy wins for this batch only; the setting stays as it is.
   const policy = opts.policy ?? state.policy;
-  const { version, model } = await app.models.get();
-  const pool = await sampleUnlabelled(app.db, opts.poolSize, app.random);
+  const { version, model } = await ctx.models.get();
+  const pool = await sampleUnlabelled(ctx.db, opts.poolSize, ctx.random);
   if (pool.length === 0) {
     throw new DomainError('precondition', 'No unlabelled records to choose from: import your Discogs collection export (`npx keepers import FILE`) or browse Discogs with the extension.');
   }
   const sample = lap();
   const batchNumber = state.batchCount;
   // Logged with the batch: the same pool, model version and seed replay the same picks.
-  const seed = app.seeds.next();
+  const seed = ctx.seeds.next();
   const selection = applyPolicy(policy, model, pool, { batchNumber, batchSize: opts.batchSize, seed });
   const { predictions } = selection;
   const byId = new Map(pool.map((r) => [r.id, r]));
   const predById = new Map(predictions.map((p) => [p.releaseId, p]));
   const policyMs = lap() - selection.scoreMs;
   const score = selection.scoreMs;
-  const labelled = await latestLabelled(app.db, { limit: NEIGHBOUR_CANDIDATES });
+  const labelled = await latestLabelled(ctx.db, { limit: NEIGHBOUR_CANDIDATES });
   const labelledMs = lap();
   const aleatoric = (id: number) => predById.get(id)?.aleatoric ?? 0;
   // Reasons only for the picks, not the pool.
@@ -139,7 +136,7 @@ export async function selectBatch(app: BanditContext, deviceId: number | null, o
       embedding: predById.get(it.releaseId)?.embedding,
     })),
     labelled,
-    { embeddings: app.embeddings, version },
+    { embeddings: ctx.embeddings, version },
     headFor(policy),
   );
   const reasonsMs = lap();
@@ -147,7 +144,7 @@ export async function selectBatch(app: BanditContext, deviceId: number | null, o
   const exploreCount = items.filter((i) => i.strategy === 'explore').length;
   const now = new Date().toISOString();
 
-  const batchId = await app.db.transaction(async (q) => {
+  const batchId = await ctx.db.transaction(async (q) => {
     const id = await insertBatch(
       q,
       { batchNumber, exploreRate: selection.exploreRate, exploreCount, exploitCount: items.length - exploreCount, policy, modelVersion: version, poolSize: pool.length, deviceId, createdAt: now },
@@ -159,7 +156,7 @@ export async function selectBatch(app: BanditContext, deviceId: number | null, o
   const phases: SelectPhases = { sample, score, policy: policyMs, labelled: labelledMs, reasons: reasonsMs, store: lap() };
 
   const scores = items.map((i) => i.score);
-  app.logger.info(
+  ctx.logger.info(
     {
       batchId,
       batchNumber,

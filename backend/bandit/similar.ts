@@ -21,16 +21,16 @@ export interface SimilarRecords {
  * direction, 2 = opposite), among all labelled records and a random sample of unlabelled ones; each
  * with its label when it has one.
  */
-export async function similarRecords(app: BanditContext, releaseId: number, k: number): Promise<SimilarRecords> {
-  const [target] = await releasesByIds(app.db, [releaseId]);
+export async function similarRecords(ctx: BanditContext, releaseId: number, k: number): Promise<SimilarRecords> {
+  const [target] = await releasesByIds(ctx.db, [releaseId]);
   if (!target) throw new DomainError('not-found', `Unknown release id ${releaseId}.`);
-  const labelled = await latestLabelled(app.db);
-  const sample = await sampleUnlabelled(app.db, UNLABELLED_SAMPLE, app.random);
+  const labelled = await latestLabelled(ctx.db);
+  const sample = await sampleUnlabelled(ctx.db, UNLABELLED_SAMPLE, ctx.random);
   const label = new Map(labelled.map((l) => [l.release.id, l.keeper]));
   const candidates = [...labelled.map((l) => l.release), ...sample].filter((r) => r.id !== target.id);
-  const { version, model } = await app.models.get();
+  const { version, model } = await ctx.models.get();
   const [t] = embedReleases(model, [target]);
-  const rest = app.embeddings.get(version, model, candidates);
+  const rest = ctx.embeddings.get(version, model, candidates);
   const ranked = rest
     .map((e, i) => ({ release: candidates[i]!, distance: unitDistance(t!, e) }))
     .sort((a, b) => a.distance - b.distance)
