@@ -30,9 +30,25 @@ const NO_MODEL_CODE = [
 
 const layering = (patterns) => ({ '@typescript-eslint/no-restricted-imports': ['error', { patterns }] });
 
+// The backend's SQL lives in each domain's repository.ts (and backend/db/): a statement anywhere else
+// in backend/ fails lint. Matches string and template literals that start a statement.
+const SQL_STATEMENT = String.raw`/^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|CREATE|ALTER|DROP|PRAGMA)\s/`;
+const SQL_OUTSIDE_REPOSITORY = 'SQL belongs in the domain\'s repository.ts (docs/ARCHITECTURE.md).';
+
 const LAYER_RULES = [
   { files: ['shared/**'], rules: layering([NOT_BACKEND, NOT_EXTENSION]) },
   { files: ['backend/**'], rules: layering([NOT_EXTENSION]) },
+  {
+    files: ['backend/**'],
+    ignores: ['backend/**/repository.ts', 'backend/db/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: `Literal[value=${SQL_STATEMENT}]`, message: SQL_OUTSIDE_REPOSITORY },
+        { selector: `TemplateLiteral > TemplateElement:first-child[value.raw=${SQL_STATEMENT}]`, message: SQL_OUTSIDE_REPOSITORY },
+      ],
+    },
+  },
   { files: ['extension/**'], rules: layering([BACKEND_EXCEPT_ROUTER_TYPE, ROUTER_TYPE_ONLY]) },
   // A later block replaces the rule's options for these files: repeat the extension's patterns.
   { files: ['extension/discogs/**', 'extension/features/**'], rules: layering([BACKEND_EXCEPT_ROUTER_TYPE, ROUTER_TYPE_ONLY, ...NO_MODEL_CODE]) },

@@ -8,11 +8,13 @@ import { describe, expect, it } from 'vitest';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const RULE = '@typescript-eslint/no-restricted-imports';
 
-async function layerErrors(file: string, code: string): Promise<string[]> {
+async function errorsOf(rule: string, file: string, code: string): Promise<string[]> {
   const eslint = new ESLint({ cwd: REPO });
   const [result] = await eslint.lintText(code, { filePath: path.join(REPO, file) });
-  return result!.messages.filter((m) => m.ruleId === RULE && m.severity === 2).map((m) => m.message);
+  return result!.messages.filter((m) => m.ruleId === rule && m.severity === 2).map((m) => m.message);
 }
+
+const layerErrors = (file: string, code: string) => errorsOf(RULE, file, code);
 
 describe('layering rules', () => {
   it('shared/ may not import backend/ or extension/', async () => {
@@ -43,5 +45,14 @@ describe('layering rules', () => {
       expect(await layerErrors(file, "import type { App } from '../../backend/app';\nexport type A = App;\n")).toHaveLength(1);
     }
     expect(await layerErrors('extension/core/layering-example.ts', "import { predict } from '../../shared/model';\nexport const p = predict;\n")).toEqual([]);
+  });
+
+  it("the backend's SQL stays in repository modules", async () => {
+    const query = "import type { Db } from '../db';\nexport const ids = (db: Db) => db.all('SELECT id FROM records');\n";
+    const template = "import type { Db } from '../db';\nexport const ids = (db: Db, n: number) => db.all(`\n  SELECT id FROM records LIMIT ${n}`);\n";
+    expect(await errorsOf('no-restricted-syntax', 'backend/bandit/layering-example.ts', query)).toEqual([expect.stringMatching(/repository\.ts/)]);
+    expect(await errorsOf('no-restricted-syntax', 'backend/routers/layering-example.ts', template)).toHaveLength(1);
+    expect(await errorsOf('no-restricted-syntax', 'backend/bandit/repository.ts', query)).toEqual([]);
+    expect(await errorsOf('no-restricted-syntax', 'backend/bandit/layering-example.ts', "export const text = 'Select a record to label';\n")).toEqual([]);
   });
 });
