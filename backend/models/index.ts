@@ -3,7 +3,7 @@ export { ActiveModels } from './active';
 export { ensureLoadableModel } from './initial';
 export { SeedSequence } from './seeds';
 export { rollback } from './versions';
-export { ModelTraining } from './training';
+export { ModelTraining } from './trainingQueue';
 export type { TrainingDeps, WarmStartReport } from './updates';
 export type { FullTrainReport } from './fullTrain';
 export { ensureTf } from './training/jobs';
