@@ -22,6 +22,11 @@ const ROUTER_TYPE_ONLY = {
   allowTypeImports: true,
   message: 'Import the router as a type only: `import type { AppRouter } from backend/routers/_app`.',
 };
+/** shared/import reads files with node:fs and zlib, shared/sim runs experiments: neither belongs in the browser. */
+const NOT_NODE_ONLY_SHARED = {
+  regex: '(^|/)shared/(import|sim)(/|$)',
+  message: 'shared/import and shared/sim are Node-only (files, streams): the extension cannot load them.',
+};
 /** Discogs page code runs in every Discogs tab: no model or tfjs in it (the background scores). */
 const NO_MODEL_CODE = [
   { regex: '(^|/)shared/model(/|$)', message: 'Discogs page code must not load the model: ask the background for scores (docs/ARCHITECTURE.md).' },
@@ -49,9 +54,9 @@ const LAYER_RULES = [
       ],
     },
   },
-  { files: ['extension/**'], rules: layering([BACKEND_EXCEPT_ROUTER_TYPE, ROUTER_TYPE_ONLY]) },
+  { files: ['extension/**'], rules: layering([BACKEND_EXCEPT_ROUTER_TYPE, ROUTER_TYPE_ONLY, NOT_NODE_ONLY_SHARED]) },
   // A later block replaces the rule's options for these files: repeat the extension's patterns.
-  { files: ['extension/discogs/**', 'extension/features/**'], rules: layering([BACKEND_EXCEPT_ROUTER_TYPE, ROUTER_TYPE_ONLY, ...NO_MODEL_CODE]) },
+  { files: ['extension/discogs/**', 'extension/features/**'], rules: layering([BACKEND_EXCEPT_ROUTER_TYPE, ROUTER_TYPE_ONLY, NOT_NODE_ONLY_SHARED, ...NO_MODEL_CODE]) },
 ];
 
 export default tseslint.config(

@@ -35,6 +35,7 @@ describe('layering rules', () => {
     expect(await layerErrors(file, "import { appRouter } from '../../backend/routers/_app';\nexport const r = appRouter;\n")).toEqual([expect.stringMatching(/as a type only/)]);
     expect(await layerErrors(file, "import type { App } from '../../backend/app';\nexport type A = App;\n")).toEqual([expect.stringMatching(/only `import type \{ AppRouter \}/)]);
     expect(await layerErrors(file, "import { submitLabels } from '../../backend/labels';\nexport const s = submitLabels;\n")).toHaveLength(1);
+    expect(await layerErrors(file, "import { importFile } from '../../shared/import';\nexport const i = importFile;\n")).toEqual([expect.stringMatching(/Node-only/)]);
   });
 
   it('Discogs page code imports no model code, the background may', async () => {
