@@ -1,26 +1,31 @@
-// Backend benchmark: `node --import tsx tests/bench/backend.ts [--records N] [--batches N] [--policy neural-ts|seed|random]`.
-// Measures, on a fresh SQLite file in a temp dir: chunked record upserts, pool sampling against
-// ORDER BY RANDOM(), batch selection (pool 1000, 30 MC passes, reasons), label submission, and the
-// online update in the worker with the event loop's longest pause meanwhile. Selection prints its phases
-// (from its log line) and the median over the batches (batch 0 runs on a cold embedding cache).
-import { mkdtempSync, rmSync } from 'node:fs';
+// The backend through its real HTTP server (tRPC over 127.0.0.1, SQLite file in a temp dir, training in
+// the worker thread as `keepers serve` runs it): batch selection on 100,000 records, warm and cold, the
+// online update from labels.submit to the new version, labels.since, the weights and their sync, a full
+// retrain on 10,000 labels, and the importers (data dump, collection CSV).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import pino from 'pino';
+import { createTRPCClient, httpLink } from '@trpc/client';
+import type { AppRouter } from '../../backend/routers/_app';
 import { App } from '../../backend/app';
-import { upsertReleases, sampleUnlabelled } from '../../backend/records';
-import { selectBatch, type SelectPhases } from '../../backend/bandit';
-import { DEFAULT_POLICY, POLICIES, isPolicyName } from '../../backend/bandit';
-import { submitLabels } from '../../backend/labels';
+import { startServer, type RunningServer } from '../../backend/server';
+import { createPairingCode } from '../../backend/auth';
+import { createImportSink, upsertReleases } from '../../backend/records';
+import type { SelectPhases } from '../../backend/bandit';
+import { Db } from '../../backend/db';
+import { importFile } from '../../shared/import';
+import { base64ToBytes, loadArtifacts } from '../../shared/model';
 import { mulberry32 } from '../../shared/random';
 import type { Release } from '../../shared/schemas';
+import { writeSyntheticDump } from '../fixtures/import/synthetic-dump';
+import { RssSampler, log, summarise, timeRuns, type BenchResult } from './lib';
 
-const { values } = parseArgs({ options: { records: { type: 'string', default: '100000' }, batches: { type: 'string', default: '3' }, policy: { type: 'string', default: DEFAULT_POLICY } } });
-const total = Number(values.records);
-const batches = Number(values.batches);
-const policy = values.policy;
-if (!isPolicyName(policy)) throw new Error(`--policy must be one of ${POLICIES.join(', ')}, got ${policy}`);
+export interface BackendOptions {
+  quick: boolean;
+  /** Records in the database for selectBatch (100,000 in the issue). */
+  records?: number;
+}
 
 const GENRES: [string, string[]][] = [
   ['Jazz', ['Hard Bop', 'Modal', 'Free Jazz']],
@@ -29,7 +34,8 @@ const GENRES: [string, string[]][] = [
   ['Reggae', ['Dub', 'Roots Reggae']],
 ];
 
-function release(id: number, rand: () => number): Release {
+/** An invented record (names, label, year, genre and style drawn from `rand`). */
+export function benchRelease(id: number, rand: () => number): Release {
   const [genre, styles] = GENRES[Math.floor(rand() * GENRES.length)]!;
   return {
     id,
@@ -49,63 +55,256 @@ function release(id: number, rand: () => number): Release {
   };
 }
 
-const ms = (t: number) => `${(performance.now() - t).toFixed(0)} ms`;
-const dir = mkdtempSync(path.join(os.tmpdir(), 'keepers-bench-'));
-try {
-  // The 'selected batch' log lines carry the phase timings; everything else below warn is dropped.
-  const phases: (SelectPhases & { ms: number })[] = [];
-  const logStream = {
-    write(line: string) {
+type Client = ReturnType<typeof client>;
+
+function client(url: string, token: string | null) {
+  return createTRPCClient<AppRouter>({ links: [httpLink({ url, headers: () => (token ? { authorization: `Bearer ${token}` } : {}) })] });
+}
+
+/** The selectBatch log line's phases, collected from the app's logger. */
+class PhaseLog {
+  readonly phases: (SelectPhases & { ms: number })[] = [];
+  readonly stream = {
+    write: (line: string) => {
       const entry = JSON.parse(line) as { level: number; msg: string; phases?: SelectPhases; ms?: number };
-      if (entry.msg === 'selected batch' && entry.phases) phases.push({ ...entry.phases, ms: entry.ms ?? NaN });
+      if (entry.msg === 'selected batch' && entry.phases) this.phases.push({ ...entry.phases, ms: entry.ms ?? NaN });
       else if (entry.level >= 40) process.stderr.write(line);
     },
   };
-  const app = await App.create({ dbFile: path.join(dir, 'bench.sqlite'), logger: pino({ level: 'info' }, logStream), trainer: 'worker', seed: 1 });
-  const rand = mulberry32(7);
-  let t = performance.now();
-  for (let start = 1; start <= total; start += 10_000) {
-    const chunk = Array.from({ length: Math.min(10_000, total - start + 1) }, (_, i) => release(start + i, rand));
-    await upsertReleases(app.db, chunk, 'import');
+}
+
+interface Served {
+  app: App;
+  server: RunningServer;
+  url: string;
+}
+
+async function serve(dbFile: string, phases: PhaseLog): Promise<Served> {
+  const app = await App.create({ dbFile, logger: pino({ level: 'info' }, phases.stream), trainer: 'worker', seed: 1, random: mulberry32(3) });
+  const server = await startServer(app, { port: 0, host: '127.0.0.1' });
+  return { app, server, url: server.url };
+}
+
+async function stop(s: Served): Promise<void> {
+  await s.server.close();
+  await s.app.close();
+}
+
+async function waitForNewVersion(c: Client, previous: string): Promise<string> {
+  const deadline = performance.now() + 120_000;
+  for (;;) {
+    const latest = await c.models.latest.query();
+    if (latest.version !== previous) return latest.version;
+    if (performance.now() > deadline) throw new Error(`no new model version 120 s after labels.submit (still ${previous})`);
+    await new Promise((r) => setTimeout(r, 5));
   }
-  console.log(`upsert ${total} records (chunks of 10,000): ${ms(t)}`);
-  await app.db.write((q) => q.run(`INSERT INTO labels (client_id, release_id, keeper, labelled_at, received_at) SELECT 'bench-' || id, id, id % 3 = 0, '2026-01-01T00:00:00Z', 'x' FROM records WHERE id % 20 = 0`));
-  for (let i = 0; i < 3; i++) {
-    t = performance.now();
-    await sampleUnlabelled(app.db, 1000);
-    const ours = ms(t);
-    t = performance.now();
-    await app.db.all('SELECT id, release_json FROM records WHERE NOT EXISTS (SELECT 1 FROM labels l WHERE l.release_id = records.id) ORDER BY RANDOM() LIMIT 1000');
-    console.log(`pool of 1000 (5% labelled): sampleUnlabelled ${ours}, ORDER BY RANDOM() ${ms(t)}`);
+}
+
+/** One batch chosen and labelled over HTTP; ms from labels.submit to models.latest naming the new version. */
+async function labelOneBatch(c: Client, run: number): Promise<{ endToEnd: number; selectAfterUpdate: number }> {
+  const before = (await c.models.latest.query()).version;
+  const batch = await c.bandit.selectBatch.mutate({});
+  const labels = batch.items.map((it, i) => ({ clientId: `bench-${run}-${batch.batchId}-${i}`, releaseId: it.releaseId, keeper: i % 3 === 0, batchId: batch.batchId, labelledAt: new Date().toISOString() }));
+  const t = performance.now();
+  const res = await c.labels.submit.mutate({ labels });
+  if (res.completedBatchIds.length !== 1) throw new Error(`batch ${batch.batchId} was not completed by its 20 labels`);
+  await waitForNewVersion(c, before);
+  const endToEnd = performance.now() - t;
+  // The first batch on the new version: a new model to load, its embeddings not cached yet.
+  const s = performance.now();
+  await c.bandit.selectBatch.mutate({});
+  return { endToEnd, selectAfterUpdate: performance.now() - s };
+}
+
+function phaseResults(phases: (SelectPhases & { ms: number })[], prefix: string): BenchResult[] {
+  const keys = ['sample', 'score', 'policy', 'labelled', 'reasons', 'store'] as const;
+  return keys.map((k) => summarise(`${prefix}.phase.${k}`, 'ms', phases.map((p) => p[k]), { note: `variant: the ${k} phase of selectBatch (from its log line)` }));
+}
+
+/** A Discogs collection export of `rows` rows (the columns of a real one). */
+function collectionCsv(rows: number): string {
+  const lines = ['Catalog#,Artist,Title,Label,Format,Rating,Released,release_id,CollectionFolder,Date Added,Collection Media Condition,Collection Sleeve Condition,Collection Notes'];
+  for (let i = 0; i < rows; i++) {
+    lines.push(`"CAT ${i}",Artist ${i % 311},Record ${i},Label ${i % 97},"LP, Album",${i % 6},${1960 + (i % 60)},${500_000 + i},Uncategorized,2021-05-01 10:20:30,,,`);
   }
-  for (let b = 0; b < batches; b++) {
-    t = performance.now();
-    const batch = await selectBatch(app, null, { poolSize: 1000, batchSize: 20, policy });
-    const select = ms(t);
-    t = performance.now();
-    const res = await submitLabels(app.db, null, batch.items.map((it, i) => ({ clientId: `b${batch.batchId}-${i}`, releaseId: it.releaseId, keeper: i % 3 === 0, batchId: batch.batchId, labelledAt: new Date().toISOString() })));
-    const submit = ms(t);
-    let longest = 0;
-    let last = performance.now();
-    const probe = setInterval(() => {
-      const now = performance.now();
-      longest = Math.max(longest, now - last);
-      last = now;
-    }, 5);
-    t = performance.now();
-    await app.training.scheduleOnlineUpdates(res.completedBatchIds);
-    clearInterval(probe);
-    console.log(`batch ${batch.batchNumber}: phases ${JSON.stringify(phases.at(-1))}`);
-    console.log(`batch ${batch.batchNumber}: select ${select} | submit 20 labels ${submit} | online update ${ms(t)} (worker; longest event-loop pause ${longest.toFixed(0)} ms)`);
+  return `${lines.join('\n')}\n`;
+}
+
+async function importInto(dir: string, file: string, run: string, opts: { asKeepers?: boolean } = {}): Promise<{ ms: number; records: number; peakRssMb: number }> {
+  const db = await Db.open(path.join(dir, `import-${run}.sqlite`));
+  const rss = new RssSampler();
+  rss.start();
+  try {
+    const t = performance.now();
+    const sink = await createImportSink(db, file, { asKeepers: opts.asKeepers });
+    const result = await importFile(file, sink);
+    await sink.finish('done', { format: result.format, problems: result.problemCount });
+    return { ms: performance.now() - t, records: result.records, peakRssMb: rss.stop() };
+  } finally {
+    rss.stop();
+    await db.close();
   }
-  const median = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-  };
-  const keys = ['ms', 'sample', 'score', 'policy', 'labelled', 'reasons', 'store'] as const;
-  console.log(`policy ${policy}`);
-  console.log(`selectBatch medians over ${phases.length} batches (ms): ${keys.map((k) => `${k === 'ms' ? 'total' : k} ${median(phases.map((p) => p[k]))}`).join(', ')}`);
-  await app.close();
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+}
+
+export async function benchImport(opts: BackendOptions): Promise<BenchResult[]> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'keepers-bench-import-'));
+  const results: BenchResult[] = [];
+  try {
+    const big = opts.quick ? 20_000 : 100_000;
+    const small = big / 5;
+    const runs = opts.quick ? 2 : 3;
+    for (const [count, name] of [
+      [small, `import.dump.rps.${small / 1000}k`],
+      [big, 'import.dump.rps'],
+    ] as const) {
+      const file = path.join(dir, `dump-${count}.xml`);
+      await writeSyntheticDump(file, count, { gzip: false });
+      const rps: number[] = [];
+      let peak = 0;
+      for (let r = 0; r < runs; r++) {
+        const got = await importInto(dir, file, `${count}-${r}`);
+        if (got.records !== count) throw new Error(`dump import stored ${got.records} of ${count} records`);
+        rps.push(count / (got.ms / 1000));
+        peak = Math.max(peak, got.peakRssMb);
+      }
+      const result = summarise(name, 'records/s', rps, {
+        peakRssMb: peak,
+        ...(name === 'import.dump.rps' ? { target: { op: '>=', value: 10_000 } } : {}),
+        note: `${count.toLocaleString('en')} releases of a synthetic Discogs XML dump (2020 layout) into a fresh SQLite file; peak RSS of the whole bench process (compare the two sizes for flatness)`,
+      });
+      log(result);
+      results.push(result);
+    }
+    const csv = path.join(dir, 'collection.csv');
+    writeFileSync(csv, collectionCsv(2500));
+    const csvTimes: number[] = [];
+    let csvPeak = 0;
+    for (let r = 0; r < (opts.quick ? 3 : 5); r++) {
+      const got = await importInto(dir, csv, `csv-${r}`, { asKeepers: true });
+      if (got.records !== 2500) throw new Error(`CSV import stored ${got.records} of 2500 rows`);
+      csvTimes.push(got.ms);
+      csvPeak = Math.max(csvPeak, got.peakRssMb);
+    }
+    const csvResult = summarise('import.csv2500', 'ms', csvTimes, { peakRssMb: csvPeak, note: 'a 2,500-row collection export, --as-keepers (records + list items + keeper labels), fresh SQLite file' });
+    log(csvResult);
+    results.push(csvResult);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return results;
+}
+
+export async function benchBackend(opts: BackendOptions): Promise<BenchResult[]> {
+  const total = opts.records ?? 100_000;
+  const k = `${Math.round(total / 1000)}k`;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'keepers-bench-backend-'));
+  const dbFile = path.join(dir, 'bench.sqlite');
+  const results: BenchResult[] = [];
+  const phases = new PhaseLog();
+  let served = await serve(dbFile, phases);
+  try {
+    const rand = mulberry32(7);
+    for (let start = 1; start <= total; start += 10_000) {
+      await upsertReleases(served.app.db, Array.from({ length: Math.min(10_000, total - start + 1) }, (_, i) => benchRelease(start + i, rand)), 'import');
+    }
+    // One record in ten labelled (10,000 of 100,000): the history a long-time collector has, and what
+    // labels.since and a full retrain read.
+    await served.app.db.write((q) =>
+      q.run(`INSERT INTO labels (client_id, release_id, keeper, labelled_at, received_at) SELECT 'bench-' || id, id, id % 3 = 0, '2026-01-01T00:00:00Z', 'x' FROM records WHERE id % 10 = 0`),
+    );
+    const { code } = await createPairingCode(served.app.db);
+    const { token } = await client(served.url, null).devices.pair.mutate({ pairingCode: code, deviceName: 'bench' });
+    let c = client(served.url, token);
+
+    // Online updates through the server; the first one also fits the default learner's head, so the
+    // batches below are chosen the way a collector with labels gets them.
+    const e2e: number[] = [];
+    const afterUpdate: number[] = [];
+    const e2eRuns = opts.quick ? 3 : 6;
+    for (let r = -1; r < e2eRuns; r++) {
+      const got = await labelOneBatch(c, r);
+      if (r >= 0) {
+        e2e.push(got.endToEnd);
+        afterUpdate.push(got.selectAfterUpdate);
+      }
+    }
+    const e2eResult = summarise('onlineUpdate.endToEnd', 'ms', e2e, {
+      target: { op: '<=', value: 500 },
+      note: `HTTP labels.submit of a batch of 20 → worker update → models.latest names the new version (polled every 5 ms), ${(10_000).toLocaleString('en')}+ earlier labels`,
+    });
+    const afterResult = summarise(`selectBatch.http.${k}.afterUpdate`, 'ms', afterUpdate, { note: 'variant: the first selectBatch on a version the worker just made' });
+    log(e2eResult);
+    log(afterResult);
+    results.push(e2eResult, afterResult);
+
+    const phaseStart = phases.phases.length;
+    results.push(
+      await timeRuns(`selectBatch.http.${k}`, () => c.bandit.selectBatch.mutate({}), {
+        runs: opts.quick ? 5 : 15,
+        warmup: 1,
+        extra: { target: { op: '<=', value: 150 }, note: `HTTP bandit.selectBatch (pool 1000, batch 20, default policy) on ${total.toLocaleString('en')} records, same model version` },
+      }),
+    );
+    results.push(...phaseResults(phases.phases.slice(phaseStart + 1), `selectBatch.http.${k}`));
+
+    // labels.since as the extension's sync pulls it (pages of 1,000) and in pages of 5,000.
+    for (const limit of [1000, 5000]) {
+      results.push(
+        await timeRuns(limit === 1000 ? 'labels.since.10k' : 'labels.since.10k.pages5000', async () => {
+          let cursor = 0;
+          let n = 0;
+          for (let more = true; more; ) {
+            const page = await c.labels.since.query({ cursor, limit });
+            cursor = page.cursor;
+            n += page.labels.length;
+            more = page.hasMore;
+          }
+          if (n < 10_000) throw new Error(`labels.since returned ${n} labels, expected 10,000+`);
+        }, { runs: opts.quick ? 5 : 15, warmup: 1, extra: { ...(limit === 1000 ? { target: { op: '<=' as const, value: 200 } } : {}), note: `every label (10,000+) over HTTP in pages of ${limit}` } }),
+      );
+    }
+
+    const latest = await c.models.latest.query();
+    const artifacts = await c.models.weights.query({ version: latest.version });
+    const bytes = Buffer.byteLength(JSON.stringify(artifacts));
+    const weightsOnly = base64ToBytes(artifacts.weightsBase64).length;
+    results.push(
+      summarise('weights.bytes', 'bytes', [bytes], { target: { op: '<=', value: 300_000 }, note: 'models.weights of the active (default-learner) version as JSON: weights, posterior rows, optimizer state' }),
+      summarise('weights.bytes.float32', 'bytes', [weightsOnly], { note: 'variant: the float32 weights alone (decoded)' }),
+    );
+    results.slice(-2).forEach(log);
+    results.push(
+      await timeRuns('sync.weights', async () => {
+        const v = (await c.models.latest.query()).version;
+        const a = await c.models.weights.query({ version: v });
+        (await loadArtifacts(a)).dispose();
+      }, { runs: opts.quick ? 5 : 15, warmup: 1, extra: { note: 'models.latest + models.weights over HTTP, then loadArtifacts (sha256 verify, schema check, posterior refactorised, tf variables)' } }),
+    );
+
+    results.push(
+      await timeRuns('retrain.10k', () => served.app.training.fullTrain(), {
+        runs: opts.quick ? 1 : 2,
+        warmup: 0,
+        extra: { target: { op: '<=', value: 30_000 }, note: 'keepers train (fullTrain in the worker) on 10,000+ labels, default policy' },
+      }),
+    );
+
+    // Cold: a freshly started server on the same file (model loaded, caches empty) answering its first batch.
+    const cold: number[] = [];
+    for (let r = 0; r < (opts.quick ? 2 : 3); r++) {
+      await stop(served);
+      served = await serve(dbFile, phases);
+      c = client(served.url, token);
+      const t = performance.now();
+      await c.bandit.selectBatch.mutate({});
+      cold.push(performance.now() - t);
+    }
+    const coldResult = summarise(`selectBatch.http.${k}.cold`, 'ms', cold, { target: { op: '<=', value: 400 }, note: 'the first selectBatch of a freshly started server on the same database (model not loaded, caches empty; the OS file cache is warm)' });
+    log(coldResult);
+    results.push(coldResult);
+  } finally {
+    await stop(served);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return results;
 }
