@@ -3,11 +3,11 @@ import { PREDICTION_SEED } from '../../shared/model';
 import type { Reason, Release } from '../../shared/schemas';
 import type { BanditContext } from './context';
 import { DomainError } from '../errors';
-import { latestLabelled } from '../labels';
 import { getBanditState } from '../models';
 import { releasesByIds } from '../records';
 import { headFor } from './policy';
-import { NEIGHBOUR_CANDIDATES, reasonsFor } from './reasons';
+import { reasonsFor } from './reasons';
+import { neighbourCandidates } from './neighbours';
 import { openPickStrategy } from './repository';
 import { predictReleases } from './scoring';
 
@@ -32,7 +32,7 @@ export async function explainRecord(ctx: BanditContext, releaseId: number, recor
   const [pred] = predictReleases(model, [release], { seed: PREDICTION_SEED, withEmbedding: true, head });
   // If an open batch picked this record, say why it was picked.
   const strategy = await openPickStrategy(ctx.db, releaseId);
-  const labelled = await latestLabelled(ctx.db, { limit: NEIGHBOUR_CANDIDATES });
+  const labelled = await neighbourCandidates(ctx.db);
   const [reasons] = reasonsFor(
     model,
     [{ release, mean: pred!.mean, uncertainty: pred!.uncertainty, aleatoric: pred!.aleatoric, embedding: pred!.embedding, strategy: strategy ?? 'none' }],

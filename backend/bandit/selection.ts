@@ -7,11 +7,11 @@ import { mulberry32 } from '../../shared/random';
 import type { KeepersModel, Prediction } from '../../shared/model';
 import type { Reason, Release, SelectionItem } from '../../shared/schemas';
 import { DomainError } from '../errors';
-import { latestLabelled } from '../labels';
 import { getBanditState, logDecision } from '../models';
 import { sampleUnlabelled } from '../records';
 import type { BanditContext } from './context';
-import { NEIGHBOUR_CANDIDATES, reasonsFor } from './reasons';
+import { reasonsFor } from './reasons';
+import { neighbourCandidates } from './neighbours';
 import { insertBatch } from './repository';
 import { predictReleases } from './scoring';
 import { headFor, type PolicyName } from './policy';
@@ -121,7 +121,7 @@ export async function selectBatch(ctx: BanditContext, deviceId: number | null, o
   const predById = new Map(predictions.map((p) => [p.releaseId, p]));
   const policyMs = lap() - selection.scoreMs;
   const score = selection.scoreMs;
-  const labelled = await latestLabelled(ctx.db, { limit: NEIGHBOUR_CANDIDATES });
+  const labelled = await neighbourCandidates(ctx.db);
   const labelledMs = lap();
   const aleatoric = (id: number) => predById.get(id)?.aleatoric ?? 0;
   // Reasons only for the picks, not the pool.

@@ -96,6 +96,15 @@ export async function latestLabelled(
     .map((r) => ({ release: JSON.parse(r.release_json) as Release, keeper: r.keeper === 1, labelledAt: r.labelled_at, source: r.source === 'import' ? ('import' as const) : ('user' as const) }));
 }
 
+/**
+ * Changes whenever a label is stored (labels are only ever inserted): the newest id and the count.
+ * One index lookup, so callers can keep what they read from the labels until it changes.
+ */
+export async function labelsStamp(q: Queries): Promise<string> {
+  const row = await q.get<{ newest: number | null; n: number }>('SELECT max(id) AS newest, count(*) AS n FROM labels');
+  return `${row?.newest ?? 0}:${row?.n ?? 0}`;
+}
+
 /** Whether any label came from an import (then the default learner needs unlabelled records as contrast). */
 export async function hasImportedLabels(db: Db): Promise<boolean> {
   return Boolean(await db.get("SELECT 1 AS one FROM labels WHERE source = 'import' LIMIT 1"));
