@@ -23,6 +23,8 @@ import { RssSampler, log, summarise, timeRuns, type BenchResult } from './lib';
 
 export interface BackendOptions {
   quick: boolean;
+  /** The smallest sizes and one run each: for the test of the bench's output, not for numbers. */
+  tiny?: boolean;
   /** Records in the database for selectBatch (100,000 in the issue). */
   records?: number;
 }
@@ -146,13 +148,18 @@ async function importInto(dir: string, file: string, run: string, opts: { asKeep
   }
 }
 
+/** Runs (or sizes) by mode: tiny 1, quick, full. */
+function pick(opts: BackendOptions, quick: number, full: number): number {
+  return opts.tiny ? 1 : opts.quick ? quick : full;
+}
+
 export async function benchImport(opts: BackendOptions): Promise<BenchResult[]> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'keepers-bench-import-'));
   const results: BenchResult[] = [];
   try {
-    const big = opts.quick ? 20_000 : 100_000;
+    const big = opts.tiny ? 1000 : opts.quick ? 20_000 : 100_000;
     const small = big / 5;
-    const runs = opts.quick ? 2 : 3;
+    const runs = pick(opts, 2, 3);
     for (const [count, name] of [
       [small, `import.dump.rps.${small / 1000}k`],
       [big, 'import.dump.rps'],
@@ -179,7 +186,7 @@ export async function benchImport(opts: BackendOptions): Promise<BenchResult[]> 
     writeFileSync(csv, collectionCsv(2500));
     const csvTimes: number[] = [];
     let csvPeak = 0;
-    for (let r = 0; r < (opts.quick ? 3 : 5); r++) {
+    for (let r = 0; r < pick(opts, 3, 5); r++) {
       const got = await importInto(dir, csv, `csv-${r}`, { asKeepers: true });
       if (got.records !== 2500) throw new Error(`CSV import stored ${got.records} of 2500 rows`);
       csvTimes.push(got.ms);
@@ -220,7 +227,7 @@ export async function benchBackend(opts: BackendOptions): Promise<BenchResult[]>
     // batches below are chosen the way a collector with labels gets them.
     const e2e: number[] = [];
     const afterUpdate: number[] = [];
-    const e2eRuns = opts.quick ? 3 : 6;
+    const e2eRuns = pick(opts, 3, 6);
     for (let r = -1; r < e2eRuns; r++) {
       const got = await labelOneBatch(c, r);
       if (r >= 0) {
@@ -240,7 +247,7 @@ export async function benchBackend(opts: BackendOptions): Promise<BenchResult[]>
     const phaseStart = phases.phases.length;
     results.push(
       await timeRuns(`selectBatch.http.${k}`, () => c.bandit.selectBatch.mutate({}), {
-        runs: opts.quick ? 5 : 15,
+        runs: pick(opts, 5, 15),
         warmup: 1,
         extra: { target: { op: '<=', value: 150 }, note: `HTTP bandit.selectBatch (pool 1000, batch 20, default policy) on ${total.toLocaleString('en')} records, same model version` },
       }),
@@ -248,9 +255,11 @@ export async function benchBackend(opts: BackendOptions): Promise<BenchResult[]>
     results.push(...phaseResults(phases.phases.slice(phaseStart + 1), `selectBatch.http.${k}`));
 
     // labels.since as the extension's sync pulls it (pages of 1,000) and in pages of 5,000.
+    const labelCount = Math.floor(total / 10) + (e2eRuns + 1) * 20;
+    const lk = `${Math.round(labelCount / 1000)}k`;
     for (const limit of [1000, 5000]) {
       results.push(
-        await timeRuns(limit === 1000 ? 'labels.since.10k' : 'labels.since.10k.pages5000', async () => {
+        await timeRuns(limit === 1000 ? `labels.since.${lk}` : `labels.since.${lk}.pages5000`, async () => {
           let cursor = 0;
           let n = 0;
           for (let more = true; more; ) {
@@ -259,8 +268,8 @@ export async function benchBackend(opts: BackendOptions): Promise<BenchResult[]>
             n += page.labels.length;
             more = page.hasMore;
           }
-          if (n < 10_000) throw new Error(`labels.since returned ${n} labels, expected 10,000+`);
-        }, { runs: opts.quick ? 5 : 15, warmup: 1, extra: { ...(limit === 1000 ? { target: { op: '<=' as const, value: 200 } } : {}), note: `every label (10,000+) over HTTP in pages of ${limit}` } }),
+          if (n !== labelCount) throw new Error(`labels.since returned ${n} labels, expected ${labelCount}`);
+        }, { runs: pick(opts, 5, 15), warmup: 1, extra: { ...(limit === 1000 ? { target: { op: '<=' as const, value: 200 } } : {}), note: `every label (${labelCount.toLocaleString('en')}) over HTTP in pages of ${limit}` } }),
       );
     }
 
@@ -278,20 +287,20 @@ export async function benchBackend(opts: BackendOptions): Promise<BenchResult[]>
         const v = (await c.models.latest.query()).version;
         const a = await c.models.weights.query({ version: v });
         (await loadArtifacts(a)).dispose();
-      }, { runs: opts.quick ? 5 : 15, warmup: 1, extra: { note: 'models.latest + models.weights over HTTP, then loadArtifacts (sha256 verify, schema check, posterior refactorised, tf variables)' } }),
+      }, { runs: pick(opts, 5, 15), warmup: 1, extra: { note: 'models.latest + models.weights over HTTP, then loadArtifacts (sha256 verify, schema check, posterior refactorised, tf variables)' } }),
     );
 
     results.push(
-      await timeRuns('retrain.10k', () => served.app.training.fullTrain(), {
-        runs: opts.quick ? 1 : 2,
+      await timeRuns(`retrain.${lk}`, () => served.app.training.fullTrain(), {
+        runs: pick(opts, 1, 2),
         warmup: 0,
-        extra: { target: { op: '<=', value: 30_000 }, note: 'keepers train (fullTrain in the worker) on 10,000+ labels, default policy' },
+        extra: { target: { op: '<=', value: 30_000 }, note: `keepers train (fullTrain in the worker) on ${labelCount.toLocaleString('en')} labels, default policy` },
       }),
     );
 
     // Cold: a freshly started server on the same file (model loaded, caches empty) answering its first batch.
     const cold: number[] = [];
-    for (let r = 0; r < (opts.quick ? 2 : 3); r++) {
+    for (let r = 0; r < pick(opts, 2, 3); r++) {
       await stop(served);
       served = await serve(dbFile, phases);
       c = client(served.url, token);

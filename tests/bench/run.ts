@@ -20,6 +20,8 @@ type Section = (typeof SECTIONS)[number];
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    // The smallest sizes and one run each, for tests/bench/bench.test.ts (the output's shape, not numbers).
+    tiny: { type: 'boolean', default: false },
     out: { type: 'string', default: path.join(REPO_ROOT, 'bench-results') },
     only: { type: 'string' },
     records: { type: 'string', default: '100000' },
@@ -27,7 +29,8 @@ const { values: args } = parseArgs({
 });
 const only = (args.only?.split(',') ?? [...SECTIONS]) as Section[];
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section ${s} (sections: ${SECTIONS.join(', ')})`);
-const quick = args.quick;
+const quick = args.quick || args.tiny;
+const tiny = args.tiny;
 const started = performance.now();
 const mach = machine();
 const results: BenchResult[] = [];
@@ -42,8 +45,8 @@ if (only.includes('ml')) {
   results.push(...ml.results);
   data = ml.data;
 }
-if (only.includes('import')) results.push(...(await benchImport({ quick })));
-if (only.includes('backend')) results.push(...(await benchBackend({ quick, records: Number(args.records) })));
+if (only.includes('import')) results.push(...(await benchImport({ quick, tiny })));
+if (only.includes('backend')) results.push(...(await benchBackend({ quick, tiny, records: Number(args.records) })));
 if (only.includes('chromium')) {
   const got = await benchChromium({ quick });
   results.push(...got.results);
@@ -55,7 +58,7 @@ mach.loadAverage1m.push(os.loadavg()[0]!);
 
 const report = {
   createdAt: new Date().toISOString(),
-  command: `npm run bench --${quick ? ' --quick' : ''}${args.only ? ` --only ${args.only}` : ''}`,
+  command: `npm run bench --${tiny ? ' --tiny' : quick ? ' --quick' : ''}${args.only ? ` --only ${args.only}` : ''}${args.records !== '100000' ? ` --records ${args.records}` : ''}`,
   quick,
   data,
   durationS: Math.round((performance.now() - started) / 1000),
