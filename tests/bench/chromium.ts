@@ -57,33 +57,24 @@ export function marketplacePage(rows: number): string {
 
 /** Sends scoreRecords `runs` times from an extension page and times each round trip there (ms). */
 async function timeScoring(page: Page, recs: PageRecord[], runs: number): Promise<{ times: number[]; backend: string }> {
-  return page.evaluate(
-    async ({ recs, runs }) => {
-      interface Chrome {
-        runtime: { sendMessage(message: unknown, callback: (response: unknown) => void): void; lastError?: { message?: string } };
-      }
-      const chrome = (globalThis as unknown as { chrome: Chrome }).chrome;
-      const send = () =>
-        new Promise<{ res?: { backend: string; items: unknown[] }; err?: { message?: string } }>((resolve, reject) =>
-          chrome.runtime.sendMessage(
-            { id: Math.floor(Math.random() * 1e9), type: 'scoreRecords', data: { records: recs, pageUrl: 'https://www.discogs.com/sell/list' }, timestamp: Date.now() },
-            (r: unknown) => (chrome.runtime.lastError ? reject(new Error(chrome.runtime.lastError.message)) : resolve(r as { res?: { backend: string; items: unknown[] } })),
-          ),
-        );
-      const times: number[] = [];
-      let backend = '';
-      for (let i = 0; i < runs; i++) {
-        const t = performance.now();
-        const reply = await send();
-        times.push(performance.now() - t);
-        if (reply.err || !reply.res) throw new Error(`scoreRecords: ${reply.err?.message ?? 'no reply'}`);
-        if (reply.res.items.length !== recs.length) throw new Error(`scoreRecords scored ${reply.res.items.length} of ${recs.length}`);
-        backend = reply.res.backend;
-      }
-      return { times, backend };
-    },
-    { recs, runs },
-  );
+  // A string, not a function: the TypeScript loader would wrap named functions in a helper the page lacks.
+  const script = `(async ({ recs, runs }) => {
+    const send = (message) => new Promise((resolve, reject) =>
+      chrome.runtime.sendMessage(message, (r) => (chrome.runtime.lastError ? reject(new Error(chrome.runtime.lastError.message)) : resolve(r))));
+    const times = [];
+    let backend = '';
+    for (let i = 0; i < runs; i++) {
+      const message = { id: Math.floor(Math.random() * 1e9), type: 'scoreRecords', data: { records: recs, pageUrl: 'https://www.discogs.com/sell/list' }, timestamp: Date.now() };
+      const t = performance.now();
+      const reply = await send(message);
+      times.push(performance.now() - t);
+      if (reply.err || !reply.res) throw new Error('scoreRecords: ' + (reply.err ? reply.err.message : 'no reply'));
+      if (reply.res.items.length !== recs.length) throw new Error('scoreRecords scored ' + reply.res.items.length + ' of ' + recs.length);
+      backend = reply.res.backend;
+    }
+    return { times, backend };
+  })(${JSON.stringify({ recs, runs })})`;
+  return (await page.evaluate(script)) as { times: number[]; backend: string };
 }
 
 /** Records DOMContentLoaded and the moment the page holds `want` badge hosts (a MutationObserver, so no polling delay). */
