@@ -1,6 +1,5 @@
 // Monte-Carlo dropout scoring: the encoder runs once per record, only the (small) head is sampled.
 import { tf } from './tf';
-import { dropoutMask, mulberry32 } from './random';
 import { head, headInput, l2Normalize } from './network';
 import type { KeepersModel } from './model';
 import type { QuerySet, TastePosterior } from './posterior';
@@ -52,7 +51,7 @@ export function predict(model: KeepersModel, enc: EncodedReleases, opts: Predict
   const samples = opts.samples ?? c.mcSamples;
   if (!Number.isInteger(samples) || samples < 1) throw new Error(`predict: samples must be a positive integer, got ${samples}`);
   const rate = opts.dropout === false ? 0 : c.dropout;
-  const rng = mulberry32(opts.seed ?? PREDICTION_SEED);
+  const seed = opts.seed ?? PREDICTION_SEED;
   const d = c.embeddingDim;
   const hidden = c.hidden[2];
 
@@ -64,7 +63,8 @@ export function predict(model: KeepersModel, enc: EncodedReleases, opts: Predict
   const x = tf.tidy(() => headInput(raw));
   let outputs: { probs: Float32Array; logVars: Float32Array };
   try {
-    outputs = opts.mode === 'batched' ? sampleBatched(model, x, samples, rate, rng, n, d, hidden) : sampleLoop(model, x, samples, rate, rng, n, d, hidden);
+    const masks = rate > 0 ? passMasks(seed, samples, n, d, hidden, rate) : null;
+    outputs = opts.mode === 'batched' ? sampleBatched(model, x, samples, masks, n, d, hidden) : sampleLoop(model, x, samples, masks, n, d, hidden);
   } finally {
     x.dispose();
   }
@@ -94,24 +94,74 @@ export function predict(model: KeepersModel, enc: EncodedReleases, opts: Predict
   return result;
 }
 
-function masks(rng: () => number, size: number, rate: number): Float32Array | null {
-  return rate > 0 ? dropoutMask(rng, size, rate) : null;
+/** The dropout masks of one Monte-Carlo pass: the head's input [n, d] and its hidden layer [n, hidden]. */
+interface PassMasks {
+  input: Float32Array;
+  hidden: Float32Array;
 }
 
-function sampleLoop(model: KeepersModel, x: tf.Tensor2D, samples: number, rate: number, rng: () => number, n: number, d: number, hidden: number) {
+/**
+ * Inverted-dropout masks of consecutive sizes from one mulberry32 stream (shared/random.ts): the same
+ * values as dropoutMask(mulberry32(seed), size, rate) called for each size in turn, with the generator
+ * inlined (a call per value made mask generation about half of scoring 1000 records × 30 passes).
+ * `rng() < rate` is `x / 2³² < rate`, i.e. `x < rate · 2³²` exactly (both sides scaled by a power of two).
+ */
+export function maskStream(seed: number, sizes: number[], rate: number): Float32Array[] {
+  let a = seed >>> 0;
+  const keep = 1 / (1 - rate);
+  const threshold = rate * 4294967296;
+  return sizes.map((size) => {
+    const out = new Float32Array(size);
+    for (let i = 0; i < size; i++) {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      out[i] = (t ^ (t >>> 14)) >>> 0 < threshold ? 0 : keep;
+    }
+    return out;
+  });
+}
+
+/**
+ * Masks of the last few (seed, shape) asked for. Most scoring uses PREDICTION_SEED on the same number
+ * of records (a page, a pool of 1000), so the same masks come back; a new seed (the `seed` policy's
+ * batches) makes new ones. Bounded by values held, not entries: 1000 records × 30 passes is 2.9M.
+ */
+const maskCache = new Map<string, PassMasks[]>();
+const MASK_CACHE_VALUES = 8_000_000;
+let maskCacheValues = 0;
+
+function passMasks(seed: number, samples: number, n: number, d: number, hidden: number, rate: number): PassMasks[] {
+  const key = `${seed}|${samples}|${n}|${d}|${hidden}|${rate}`;
+  const hit = maskCache.get(key);
+  if (hit) return hit;
+  // Per pass: input mask, then hidden mask, from one stream (the order predict has always drawn them in).
+  const sizes: number[] = [];
+  for (let t = 0; t < samples; t++) sizes.push(n * d, n * hidden);
+  const flat = maskStream(seed, sizes, rate);
+  const masks = Array.from({ length: samples }, (_, t) => ({ input: flat[2 * t]!, hidden: flat[2 * t + 1]! }));
+  const values = samples * n * (d + hidden);
+  if (values <= MASK_CACHE_VALUES) {
+    // Map keeps insertion order: the first key is the oldest entry.
+    while (maskCacheValues + values > MASK_CACHE_VALUES && maskCache.size > 0) {
+      const [oldKey, old] = maskCache.entries().next().value!;
+      maskCache.delete(oldKey);
+      maskCacheValues -= old.length * (old[0]!.input.length + old[0]!.hidden.length);
+    }
+    maskCache.set(key, masks);
+    maskCacheValues += values;
+  }
+  return masks;
+}
+
+function sampleLoop(model: KeepersModel, x: tf.Tensor2D, samples: number, masks: PassMasks[] | null, n: number, d: number, hidden: number) {
   const probs = new Float32Array(samples * n);
   const logVars = new Float32Array(samples * n);
   for (let t = 0; t < samples; t++) {
-    const inMask = masks(rng, n * d, rate);
-    const hidMask = masks(rng, n * hidden, rate);
+    const m = masks?.[t];
     const out = tf.tidy(() => {
-      const { logit, logVar } = head(
-        model.weights,
-        model.config,
-        x,
-        inMask ? tf.tensor2d(inMask, [n, d]) : undefined,
-        hidMask ? tf.tensor2d(hidMask, [n, hidden]) : undefined,
-      );
+      const { logit, logVar } = head(model.weights, model.config, x, m ? tf.tensor2d(m.input, [n, d]) : undefined, m ? tf.tensor2d(m.hidden, [n, hidden]) : undefined);
       return tf.concat([tf.sigmoid(logit), logVar]);
     });
     const data = out.dataSync() as Float32Array;
@@ -122,15 +172,15 @@ function sampleLoop(model: KeepersModel, x: tf.Tensor2D, samples: number, rate: 
   return { probs, logVars };
 }
 
-function sampleBatched(model: KeepersModel, x: tf.Tensor2D, samples: number, rate: number, rng: () => number, n: number, d: number, hidden: number) {
-  // Same mask sequence as the loop (per pass: input mask, then hidden mask), laid out pass-major.
-  const inMasks = rate > 0 ? new Float32Array(samples * n * d) : null;
-  const hidMasks = rate > 0 ? new Float32Array(samples * n * hidden) : null;
-  if (inMasks && hidMasks) {
-    for (let t = 0; t < samples; t++) {
-      inMasks.set(dropoutMask(rng, n * d, rate), t * n * d);
-      hidMasks.set(dropoutMask(rng, n * hidden, rate), t * n * hidden);
-    }
+function sampleBatched(model: KeepersModel, x: tf.Tensor2D, samples: number, masks: PassMasks[] | null, n: number, d: number, hidden: number) {
+  // Same masks as the loop, laid out pass-major.
+  const inMasks = masks ? new Float32Array(samples * n * d) : null;
+  const hidMasks = masks ? new Float32Array(samples * n * hidden) : null;
+  if (masks && inMasks && hidMasks) {
+    masks.forEach((m, t) => {
+      inMasks.set(m.input, t * n * d);
+      hidMasks.set(m.hidden, t * n * hidden);
+    });
   }
   const out = tf.tidy(() => {
     // Broadcast multiply instead of tf.tile (tile measured at 230 ms on WASM here).
