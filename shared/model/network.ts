@@ -82,8 +82,13 @@ export interface InputTensors {
   count: number;
   /** Char ids of every convolution window, [2n · positions · convWidth]: artist names then label names. */
   charWindows?: tf.Tensor1D;
-  /** Inference: the embedded windows, [2n · positions, convWidth · charEmbeddingDim]. */
+  /**
+   * Inference: the embedded windows of each distinct name once, [names · positions, convWidth ·
+   * charEmbeddingDim]; `nameRows` says which distinct name each of the 2n rows (artists, then labels) is.
+   */
   charWindowVectors?: tf.Tensor2D;
+  /** Inference: for each of the 2n artist and label names, its row among the distinct names of `charWindowVectors` (used in JS). */
+  nameRows?: Int32Array;
   genreIds?: tf.Tensor1D; // [n * MAX_GENRES] int32
   genreVectors?: tf.Tensor2D; // inference: [n * MAX_GENRES, genreEmbeddingDim], padding rows zero
   genreMask: tf.Tensor2D; // [n, MAX_GENRES] 1 = a real id
@@ -101,27 +106,68 @@ export interface InputTensors {
 
 function windowIds(enc: EncodedReleases, k: number): Int32Array {
   const n = enc.count;
+  const rows: NameRow[] = [];
+  for (const names of [enc.artistChars, enc.labelChars]) for (let r = 0; r < n; r++) rows.push({ names, row: r });
+  return windowsOf(rows, k);
+}
+
+/** A name: row `row` of a [count, NAME_LENGTH] char-id array. */
+interface NameRow {
+  names: Int32Array;
+  row: number;
+}
+
+/** Char ids of every width-k window of each name, name by name, position by position. */
+function windowsOf(rows: NameRow[], k: number): Int32Array {
   const positions = NAME_LENGTH - k + 1;
-  const windows = new Int32Array(2 * n * positions * k);
+  const windows = new Int32Array(rows.length * positions * k);
   let o = 0;
-  for (const names of [enc.artistChars, enc.labelChars]) {
-    for (let r = 0; r < n; r++) {
-      const base = r * NAME_LENGTH;
-      for (let p = 0; p < positions; p++) {
-        for (let j = 0; j < k; j++) windows[o++] = names[base + p + j]!;
-      }
+  for (const { names, row } of rows) {
+    const base = row * NAME_LENGTH;
+    for (let p = 0; p < positions; p++) {
+      for (let j = 0; j < k; j++) windows[o++] = names[base + p + j]!;
     }
   }
   return windows;
 }
 
+/**
+ * The distinct names among the 2n artist and label names (same char ids = same name), and for each of
+ * the 2n rows which distinct name it is. A pool of 1000 Discogs records has about half as many distinct
+ * names as rows (labels and artists repeat), and the char-CNN is the costliest part of the encoder.
+ */
+function distinctNames(enc: EncodedReleases): { names: NameRow[]; rowOf: Int32Array } {
+  const n = enc.count;
+  const seen = new Map<string, number>();
+  const names: NameRow[] = [];
+  const rowOf = new Int32Array(2 * n);
+  let i = 0;
+  for (const chars of [enc.artistChars, enc.labelChars]) {
+    for (let r = 0; r < n; r++) {
+      const key = String.fromCharCode(...chars.subarray(r * NAME_LENGTH, (r + 1) * NAME_LENGTH));
+      let at = seen.get(key);
+      if (at === undefined) {
+        at = names.length;
+        seen.set(key, at);
+        names.push({ names: chars, row: r });
+      }
+      rowOf[i++] = at;
+    }
+  }
+  return { names, rowOf };
+}
+
 /** Rows `ids` of a row-major [vocab, dim] table; id 0 (padding) gives zeros when zeroPadding. */
 function lookupRows(table: Float32Array, dim: number, ids: Int32Array, zeroPadding: boolean): Float32Array {
   const out = new Float32Array(ids.length * dim);
+  // An element loop, not out.set(table.subarray(...)): rows are 8–16 values, and a subarray object per
+  // row (130,000 rows for the char windows of 1000 records) cost more than the copying.
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i]!;
     if (zeroPadding && id === 0) continue;
-    out.set(table.subarray(id * dim, (id + 1) * dim), i * dim);
+    const src = id * dim;
+    const dst = i * dim;
+    for (let k = 0; k < dim; k++) out[dst + k] = table[src + k]!;
   }
   return out;
 }
@@ -129,7 +175,6 @@ function lookupRows(table: Float32Array, dim: number, ids: Int32Array, zeroPaddi
 /** Tensors for `enc`; with `weights`, the inference form (looked-up vectors) instead of ids. */
 export function toTensors(enc: EncodedReleases, c: KeepersConfig, weights?: Weights): InputTensors {
   const n = enc.count;
-  const windows = windowIds(enc, c.convWidth);
   const mask = (ids: Int32Array) => Float32Array.from(ids, (id) => (id > 0 ? 1 : 0));
   const common = {
     count: n,
@@ -140,7 +185,7 @@ export function toTensors(enc: EncodedReleases, c: KeepersConfig, weights?: Weig
   if (!weights) {
     return {
       ...common,
-      charWindows: tf.tensor1d(windows, 'int32'),
+      charWindows: tf.tensor1d(windowIds(enc, c.convWidth), 'int32'),
       genreIds: tf.tensor1d(enc.genreIds, 'int32'),
       styleIds: tf.tensor1d(enc.styleIds, 'int32'),
       artistHash: tf.tensor1d(enc.artistHash, 'int32'),
@@ -149,9 +194,12 @@ export function toTensors(enc: EncodedReleases, c: KeepersConfig, weights?: Weig
   }
   const table = (name: string) => w(weights, name).dataSync() as Float32Array;
   const dc = c.charEmbeddingDim;
+  const { names, rowOf } = distinctNames(enc);
+  const windows = windowsOf(names, c.convWidth);
   return {
     ...common,
     charWindowVectors: tf.tensor2d(lookupRows(table('charEmbedding'), dc, windows, false), [windows.length / c.convWidth, c.convWidth * dc]),
+    nameRows: rowOf,
     genreVectors: tf.tensor2d(lookupRows(table('genreEmbedding'), c.genreEmbeddingDim, enc.genreIds, true), [n * MAX_GENRES, c.genreEmbeddingDim]),
     styleVectors: tf.tensor2d(lookupRows(table('styleEmbedding'), c.styleEmbeddingDim, enc.styleIds, true), [n * MAX_STYLES, c.styleEmbeddingDim]),
     artistIdVectors: tf.tensor2d(lookupRows(table('artistIdEmbedding'), c.identityEmbeddingDim, enc.artistHash, true), [n, c.identityEmbeddingDim]),
@@ -251,12 +299,18 @@ function maxOverPositions(x: tf.Tensor3D): tf.Tensor2D {
 function charCnn(weights: Weights, c: KeepersConfig, t: InputTensors, rows: number): tf.Tensor2D {
   const k = c.convWidth;
   const positions = NAME_LENGTH - k + 1;
-  const embedded =
-    t.charWindowVectors ??
-    embeddingLookup(w(weights, 'charEmbedding') as tf.Tensor2D, t.charWindows!).reshape([rows * positions, k * c.charEmbeddingDim]);
+  if (t.charWindowVectors && t.nameRows) {
+    // Inference: each distinct name once (every op here is row by row), then each row its name's output.
+    const names = t.charWindowVectors.shape[0] / positions;
+    const conv = tf.matMul(t.charWindowVectors, w(weights, 'convKernel')).reshape([names, positions, c.convFilters]) as tf.Tensor3D;
+    const perName = tf.relu(tf.add(tf.max(conv, 1), w(weights, 'convBias'))) as tf.Tensor2D;
+    // The rows picked in JS: WASM's GatherV2 copies element by element (5 ms for 2000 rows here).
+    const picked = lookupRows(perName.dataSync() as Float32Array, c.convFilters, t.nameRows, false);
+    return tf.tensor2d(picked, [rows, c.convFilters]);
+  }
+  const embedded = embeddingLookup(w(weights, 'charEmbedding') as tf.Tensor2D, t.charWindows!).reshape([rows * positions, k * c.charEmbeddingDim]);
   const conv = tf.matMul(embedded, w(weights, 'convKernel')).reshape([rows, positions, c.convFilters]) as tf.Tensor3D;
-  const pooled = t.charWindowVectors ? tf.max(conv, 1) : maxOverPositions(conv);
-  return tf.relu(tf.add(pooled, w(weights, 'convBias'))) as tf.Tensor2D;
+  return tf.relu(tf.add(maxOverPositions(conv), w(weights, 'convBias'))) as tf.Tensor2D;
 }
 
 /** Attention pooling of a padded id list: softmax(e · a) over the real ids, weighted sum; no ids → zeros. */
