@@ -22,7 +22,10 @@ export function hashKey(text: string): number {
   return h | 0;
 }
 
-function keys(prefix: string, values: Iterable<string>): Int32Array {
+function keys(prefix: string, values: string[]): Int32Array {
+  // Most groups hold no value or one (an era, a decade, one artist): no Set and no sort for those.
+  if (values.length === 0) return new Int32Array(0);
+  if (values.length === 1) return values[0] === '' ? new Int32Array(0) : Int32Array.of(hashKey(`${prefix}:${values[0]}`));
   const set = new Set<number>();
   for (const v of values) if (v !== '') set.add(hashKey(`${prefix}:${v}`));
   return Int32Array.from([...set].sort((a, b) => a - b));

@@ -84,4 +84,15 @@ describe('Monte-Carlo dropout masks', () => {
       model.dispose();
     }
   });
+
+  it('feature encoding (names normalised once and kept) gives the same arrays on a second call and record by record', () => {
+    const releases = syntheticCatalogue(50, 8).releases.map((r, i) => (i % 3 ? r : { ...r, artists: ['Ünlü Ärtist (2)', 'The  Band'], labels: [{ name: 'Sub Pop', catno: null }] }));
+    const first = encodeReleases(releases);
+    expect(encodeReleases(releases)).toEqual(first);
+    releases.forEach((r, i) => {
+      const alone = encodeReleases([r]);
+      expect(alone.identity[0]).toEqual(first.identity[i]);
+      expect(Array.from(alone.artistChars)).toEqual(Array.from(first.artistChars.subarray(i * alone.artistChars.length, (i + 1) * alone.artistChars.length)));
+    });
+  });
 });
