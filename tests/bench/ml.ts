@@ -43,6 +43,11 @@ export async function benchMl(opts: MlOptions): Promise<{ results: BenchResult[]
   const note = 'encode features + encoder once + 30 dropout passes of the head (predict, MC-dropout head), 1000 candidates';
   results.push(
     await timeRuns('score1000.node.wasm', () => predict(model, encodeReleases(pool), { samples: 30 }), { runs, warmup: 2, extra: { target: { op: '<=', value: 50 }, note } }),
+    await timeRuns('score1000.node.wasm.freshSeed', (run) => predict(model, encodeReleases(pool), { samples: 30, seed: 1000 + run }), {
+      runs,
+      warmup: 2,
+      extra: { note: 'variant: a new seed every run, so the dropout masks are generated, not reused (the `seed` policy\'s batches)' },
+    }),
     await timeRuns('score1000.node.wasm.batched', () => predict(model, encodeReleases(pool), { samples: 30, mode: 'batched' }), {
       runs,
       warmup: 2,
