@@ -2,7 +2,7 @@
 // 1000 records on each tfjs backend the background can use, and a 250-row Discogs marketplace page from
 // DOMContentLoaded to its last badge, with the memory the content script adds to the tab.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { BackendPreference, PageRecord } from '../../extension/core/messaging';
@@ -17,6 +17,8 @@ export interface ChromiumInfo {
   chosenBackend: string;
   reason: string;
   accelerators: string[];
+  /** When .output/chrome-mv3 was built: the extension measured is that build of the code. */
+  extensionBuiltAt: string;
   matMulGflops?: Record<string, number>;
 }
 
@@ -126,7 +128,7 @@ async function baselineHeap(ext: ExtensionBrowser): Promise<number> {
 }
 
 export async function benchChromium(opts: { quick: boolean }): Promise<{ results: BenchResult[]; unmeasured: Unmeasured[]; info: ChromiumInfo }> {
-  const none: ChromiumInfo = { version: 'absent', renderer: null, chosenBackend: 'none', reason: '', accelerators: [] };
+  const none: ChromiumInfo = { version: 'absent', renderer: null, chosenBackend: 'none', reason: '', accelerators: [], extensionBuiltAt: '' };
   if (!existsSync(CHROMIUM)) {
     return { results: [], unmeasured: NAMES.map((name) => ({ name, reason: `${CHROMIUM} is missing (apt-get install -y chromium)` })), info: none };
   }
@@ -154,6 +156,7 @@ export async function benchChromium(opts: { quick: boolean }): Promise<{ results
       renderer: started.renderer ?? auto.renderer,
       chosenBackend: started.backend ?? 'unknown',
       reason: started.reason,
+      extensionBuiltAt: statSync(join(EXTENSION_DIR, 'manifest.json')).mtime.toISOString(),
       accelerators: [`Chromium WebGL renderer: ${started.renderer ?? 'none'} (no GPU lent to this session: WebGL is software)`],
     };
 

@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { encodeReleases } from '../../shared/features';
 import { releaseFromPoolRecord, type Release } from '../../shared/schemas';
-import { KeepersModel, initTf, predict, tf } from '../../shared/model';
-import { DEFAULT_POLICY, configForPolicy, learn, onlineUpdate, type LabelledRelease } from '../../shared/bandit';
+import { KeepersModel, initTf, posteriorScores, predict, tf } from '../../shared/model';
+import { DEFAULT_POLICY, configForPolicy, learn, onlineUpdate, selectThompson, type LabelledRelease } from '../../shared/bandit';
 import { dataPath, hasData } from '../helpers/data';
 import { syntheticCatalogue } from '../fixtures/ml/catalogue';
 import { timeRuns, type BenchResult } from './lib';
@@ -42,7 +42,7 @@ export async function benchMl(opts: MlOptions): Promise<{ results: BenchResult[]
   const model = KeepersModel.create({}, 1);
   const note = 'encode features + encoder once + 30 dropout passes of the head (predict, MC-dropout head), 1000 candidates';
   results.push(
-    await timeRuns('score1000.node.wasm', () => predict(model, encodeReleases(pool), { samples: 30 }), { runs, warmup: 2, extra: { target: { op: '<=', value: 50 }, note } }),
+    await timeRuns('score1000.node.wasm', () => predict(model, encodeReleases(pool), { samples: 30 }), { runs, warmup: 5, extra: { target: { op: '<=', value: 50 }, note } }),
     await timeRuns('score1000.node.wasm.freshSeed', (run) => predict(model, encodeReleases(pool), { samples: 30, seed: 1000 + run }), {
       runs,
       warmup: 2,
@@ -94,6 +94,25 @@ export async function benchMl(opts: MlOptions): Promise<{ results: BenchResult[]
       extra: { note: `learn() of the default policy (${DEFAULT_POLICY}) on a batch of 20 with 980 earlier labels, in process, wasm` },
     }),
   );
+  // Where the default learner's batch selection spends its time (the backend's selectBatch score phase):
+  // the Bayesian head's scores of 1000 candidates, its 20 Thompson draws, and the whole selection.
+  const fitted = learner.posterior;
+  if (fitted) {
+    const scored = posteriorScores(learner, fitted, candidates, { withEmbedding: true, withStd: false });
+    results.push(
+      await timeRuns('parts.posteriorScores1000', () => posteriorScores(learner, fitted, candidates, { withEmbedding: true, withStd: false }), {
+        runs,
+        warmup: 1,
+        extra: { note: 'the Bayesian head\'s means of 1000 encoded candidates (encoder + cross-kernel with every row), no std' },
+      }),
+      await timeRuns('parts.thompsonDraws20', () => fitted.thompson(scored.query, 20, 1, scored), { runs, warmup: 1, extra: { note: '20 posterior draws over 1000 candidates (triangular solves + cross-kernel products)' } }),
+      await timeRuns('selectThompson1000', () => selectThompson(learner, pool, { batchSize: 20, seed: 1, uncertaintyFor: 'picks' }), {
+        runs,
+        warmup: 1,
+        extra: { note: 'the default policy\'s batch of 20 from 1000 records, in process (what the backend\'s score phase runs)' },
+      }),
+    );
+  }
   learner.dispose();
   const seedModel = KeepersModel.create(configForPolicy('seed'), 4);
   results.push(

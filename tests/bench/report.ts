@@ -89,8 +89,9 @@ export function renderMarkdown(rep: BenchReport): string {
     const achieved = flops / (ms / 1000) / 1e9;
     const ceiling = rep.flops.matMulGflops[ceilingKey];
     const peak = Number.isFinite(ghz) ? ghz * peakPerCycle : NaN;
+    const gap = (limit: number) => `${(limit / achieved).toFixed(0)}× (${((flops / (limit * 1e9)) * 1000).toFixed(1)} ms)`;
     limitLines.push(
-      `| ${name} | ${ms.toFixed(1)} ms${r.cpuMedianMs !== undefined ? ' (CPU)' : ''} | ${achieved.toFixed(2)} | ${ceiling !== undefined ? ceiling.toFixed(1) : '—'} | ${ceiling !== undefined ? `${(ceiling / achieved).toFixed(0)}×` : '—'} | ${Number.isFinite(peak) ? `${peak.toFixed(0)} (${(peak / achieved).toFixed(0)}×)` : '—'} | ${(((scoreFlops / (peak * 1e9)) * 1000) || NaN).toFixed(2)} ms |`,
+      `| ${name} | ${ms.toFixed(1)} ms${r.cpuMedianMs !== undefined ? ' (CPU)' : ''} | ${(flops / 1e6).toFixed(0)} | ${achieved.toFixed(2)} | ${ceiling !== undefined ? `${ceiling.toFixed(1)}: ${gap(ceiling)}` : '—'} | ${Number.isFinite(peak) ? `${peak.toFixed(0)}: ${gap(peak)}` : '—'} |`,
     );
   };
   speed('score1000.node.wasm', 'wasm', WASM_FLOP_PER_CYCLE);
@@ -130,12 +131,12 @@ export function renderMarkdown(rep: BenchReport): string {
     '',
     `FLOPs per candidate (counted from the model config, multiply-add = 2): char-CNN ${f.charCnn.toLocaleString('en')}, attention pooling ${f.attentionPooling.toLocaleString('en')}, MLP + normalisation ${f.mlp.toLocaleString('en')} — encoder ${encoderFlops.toLocaleString('en')}; one dropout head pass ${f.headPass.toLocaleString('en')}, × ${f.samples} = ${(f.samples * f.headPass).toLocaleString('en')}. ` +
       `Per candidate as scored (encoder once + ${f.samples} head passes): **${f.perCandidate.toLocaleString('en')} FLOPs**; naive (${f.samples} full passes): ${f.perCandidateNaive.toLocaleString('en')} (${(f.perCandidateNaive / f.perCandidate).toFixed(1)}×). ` +
-      `1000 candidates: ${(scoreFlops / 1e6).toFixed(1)} MFLOP. The char-CNN is ${((100 * f.charCnn) / f.perCandidate).toFixed(0)}% of it.`,
+      `1000 candidates: ${(scoreFlops / 1e6).toFixed(1)} MFLOP. The char-CNN is ${((100 * f.charCnn) / f.perCandidate).toFixed(0)}% of it, counted for two names per record; the encoder runs it once per distinct name (about half of a real pool's names), so the FLOPs executed are lower than counted and the achieved rates below are, if anything, overstated.`,
     '',
     `Ceilings: a 512×512 matMul reaches the "matMul GFLOP/s" column on that backend here (the best its kernels do on dense work); the assumed peak is one core (tfjs runs single-threaded here) at the nominal clock × ${NATIVE_FLOP_PER_CYCLE} FP32 FLOP/cycle for native SIMD with FMA, × ${WASM_FLOP_PER_CYCLE} for WASM SIMD128 (no FMA).`,
     '',
-    '| result | time | achieved GFLOP/s | matMul GFLOP/s (backend ceiling) | gap to ceiling (time at it) | assumed peak GFLOP/s (gap) | time at peak |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    '| result | time | MFLOP (counted) | achieved GFLOP/s | backend ceiling GFLOP/s (matMul): gap (time at it) | assumed peak GFLOP/s: gap (time at it) |',
+    '|---|---:|---:|---:|---:|---:|',
     ...limitLines,
     '',
     `Scoring 1000 candidates is ${(scoreFlops / 1e6).toFixed(0)} MFLOP; the naive way ${((1000 * f.perCandidateNaive) / 1e9).toFixed(1)} GFLOP. What separates the measured time from the ceiling is not arithmetic: op dispatch (about ten small tfjs ops per head pass, ×${f.samples}), masks built in JS, the max over the name positions of the char-CNN, and the JS feature encoding and look-ups (parts.* above). Compare the achieved GFLOP/s of the naive row (the same ops with ${(f.perCandidateNaive / f.perCandidate).toFixed(0)}× the FLOPs) with the product's: where it is higher, the product's path is bound by per-op overhead, not by arithmetic.`,
@@ -145,7 +146,8 @@ export function renderMarkdown(rep: BenchReport): string {
     lines.push(
       '## Chromium',
       '',
-      `- Chromium ${rep.chromium.version}; WebGL renderer: ${rep.chromium.renderer ?? 'none'}.`,
+      `- ${rep.chromium.version}; WebGL renderer: ${rep.chromium.renderer ?? 'none'}. The extension measured is the build in .output/chrome-mv3 of ${rep.chromium.extensionBuiltAt} (\`npx wxt build\` rebuilds it; the bench builds it only when it is missing).`,
+      '- No GPU: this session was lent no device machine, so WebGL here is SwiftShader (software, on the CPU) and score1000.chromium.webgl says nothing about a real GPU (issue item 4 not measured).',
       `- The product chooses **${rep.chromium.chosenBackend}** by itself (extension/core/tfBackend.ts): "${rep.chromium.reason}".`,
       '- score1000.chromium.* are timed in an extension page: the scoreRecords message to the background (the product\'s scorer, 30 Monte-Carlo passes, untrained model) and back, per backend forced with setBackendPreference.',
       '',
