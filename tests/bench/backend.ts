@@ -135,16 +135,18 @@ function collectionCsv(rows: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function importInto(dir: string, file: string, run: string, opts: { asKeepers?: boolean } = {}): Promise<{ ms: number; records: number; peakRssMb: number }> {
+async function importInto(dir: string, file: string, run: string, opts: { asKeepers?: boolean } = {}): Promise<{ ms: number; records: number; peakRssMb: number; growthMb: number }> {
   const db = await Db.open(path.join(dir, `import-${run}.sqlite`));
   const rss = new RssSampler();
+  const before = process.memoryUsage().rss / 2 ** 20;
   rss.start();
   try {
     const t = performance.now();
     const sink = await createImportSink(db, file, { asKeepers: opts.asKeepers });
     const result = await importFile(file, sink);
     await sink.finish('done', { format: result.format, problems: result.problemCount });
-    return { ms: performance.now() - t, records: result.records, peakRssMb: rss.stop() };
+    const peakRssMb = rss.stop();
+    return { ms: performance.now() - t, records: result.records, peakRssMb, growthMb: peakRssMb - before };
   } finally {
     rss.stop();
     await db.close();
@@ -170,20 +172,24 @@ export async function benchImport(opts: BackendOptions): Promise<BenchResult[]> 
       const file = path.join(dir, `dump-${count}.xml`);
       await writeSyntheticDump(file, count, { gzip: false });
       const rps: number[] = [];
+      const growth: number[] = [];
       let peak = 0;
       for (let r = 0; r < runs; r++) {
         const got = await importInto(dir, file, `${count}-${r}`);
         if (got.records !== count) throw new Error(`dump import stored ${got.records} of ${count} records`);
         rps.push(count / (got.ms / 1000));
+        growth.push(Math.round(got.growthMb * 10) / 10);
         peak = Math.max(peak, got.peakRssMb);
       }
+      const growthResult = summarise(`${name}.rssGrowthMb`, 'MB', growth, { note: `variant: how far RSS rose above its level at the start of the ${count.toLocaleString('en')}-record import (flat memory: about the same for both sizes)` });
       const result = summarise(name, 'records/s', rps, {
         peakRssMb: peak,
         ...(name === 'import.dump.rps' ? { target: { op: '>=', value: 10_000 } } : {}),
         note: `${count.toLocaleString('en')} releases of a synthetic Discogs XML dump (2020 layout) into a fresh SQLite file; peak RSS of the whole bench process (compare the two sizes for flatness)`,
       });
       log(result);
-      results.push(result);
+      log(growthResult);
+      results.push(result, growthResult);
     }
     const csv = path.join(dir, 'collection.csv');
     writeFileSync(csv, collectionCsv(2500));

@@ -40,12 +40,13 @@ let chromium: ChromiumInfo | null = null;
 
 // The Node ceilings first, on an idle tfjs: what a large matMul reaches on each backend.
 const ceilings = await nodeCeilings(quick);
+// Imports first: their memory is read while the process is still small.
+if (only.includes('import')) results.push(...(await benchImport({ quick, tiny })));
 if (only.includes('ml')) {
   const ml = await benchMl({ quick });
   results.push(...ml.results);
   data = ml.data;
 }
-if (only.includes('import')) results.push(...(await benchImport({ quick, tiny })));
 if (only.includes('backend')) results.push(...(await benchBackend({ quick, tiny, records: Number(args.records) })));
 if (only.includes('chromium')) {
   const got = await benchChromium({ quick });
