@@ -27,6 +27,8 @@ export interface BatchResult {
   modelVersion: string;
   poolSize: number;
   items: BatchItem[];
+  /** The picks' records, in the order of `items`: the popup shows them without asking again. */
+  records: Release[];
 }
 
 function quantiles(xs: number[]): { min: number; p25: number; median: number; p75: number; max: number } {
@@ -173,5 +175,6 @@ export async function selectBatch(ctx: BanditContext, deviceId: number | null, o
     },
     'selected batch',
   );
-  return { batchId, batchNumber, exploreRate: selection.exploreRate, policy, modelVersion: version, poolSize: pool.length, items };
+  const records = items.map((it) => byId.get(it.releaseId)!);
+  return { batchId, batchNumber, exploreRate: selection.exploreRate, policy, modelVersion: version, poolSize: pool.length, items, records };
 }
