@@ -1,6 +1,6 @@
-// The popup's batches: the current batch of 20 from the backend's bandit.selectBatch, kept with the
-// labels given so far until every record of it is labelled; then a new one.
-import type { Release } from '../../shared/schemas';
+// The popup's batches: the current batch of 20 from the backend's bandit.selectBatch (with the records
+// and reasons of its picks), kept with the labels given so far until every record of it is labelled;
+// then a new one.
 import type { PopupBatch, PopupBatchItem } from '../core/messaging';
 import type { BackendConnection } from './connection';
 import type { LabelStore } from './labelStore';
@@ -26,10 +26,9 @@ export class PopupBatches {
     if (stored && !fresh && stored.items.some((i) => !i.label)) return stored;
     // Labels of the last batch must reach the backend before it picks the next one.
     await this.deps.labels.flush();
+    // One request: the picks, their records, the reasons for each, the batch number and explore share.
     const selected = await client.bandit.selectBatch.mutate({});
-    const ids = selected.items.map((i) => i.releaseId);
-    const releases: Release[] = ids.length > 0 ? await client.records.byIds.query({ ids }) : [];
-    const byId = new Map(releases.map((r) => [r.id, r]));
+    const byId = new Map(selected.records.map((r) => [r.id, r]));
     const status = (await this.deps.model.ready()).status();
     const batch: PopupBatch = {
       batchId: selected.batchId,

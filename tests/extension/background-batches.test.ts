@@ -19,6 +19,22 @@ async function eventually<T>(attempt: () => Promise<T | null>): Promise<T> {
   }
 }
 
+/** The tRPC procedures `run` calls over HTTP (globalThis.fetch counted while it runs). */
+async function countRequests<T>(run: () => Promise<T>): Promise<{ result: T; paths: string[] }> {
+  const realFetch = globalThis.fetch;
+  const paths: string[] = [];
+  globalThis.fetch = (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    paths.push(...url.pathname.replace(/^.*\/trpc\//, '').split(','));
+    return realFetch(input, init);
+  };
+  try {
+    return { result: await run(), paths };
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+}
+
 const pageRecord = (r: ReturnType<typeof syntheticReleases>[number]): PageRecord => ({ releaseId: r.id, release: r });
 
 describe('background: popup batches and page scoring', () => {
@@ -57,7 +73,10 @@ describe('background: popup batches and page scoring', () => {
 
     // The explore share is the backend's answer: none before it picked a batch.
     expect((await background.handlers.getStatus(undefined)).exploreRate).toBeNull();
-    const batch = await background.handlers.getBatch({});
+    const requests = await countRequests(() => background.handlers.getBatch({}));
+    const batch = requests.result;
+    // One request: bandit.selectBatch answers the picks with their records and reasons.
+    expect(requests.paths).toEqual(['bandit.selectBatch']);
     expect(batch.items).toHaveLength(20);
     expect(batch.batchNumber).toBe(0);
     expect((await background.handlers.getStatus(undefined)).exploreRate).toBe(batch.exploreRate);
