@@ -4,14 +4,12 @@
 import type { PopupBatch, PopupBatchItem } from '../core/messaging';
 import type { BackendConnection } from './connection';
 import type { LabelStore } from './labelStore';
-import type { LocalModel } from './localModel';
 import type { BackgroundStorage, StorageLock } from './storage';
 
 export interface BatchesDeps {
   storage: Pick<BackgroundStorage, 'currentBatch' | 'sync'>;
   lock: StorageLock;
   connection: BackendConnection;
-  model: LocalModel;
   labels: LabelStore;
 }
 
@@ -29,12 +27,11 @@ export class PopupBatches {
     // One request: the picks, their records, the reasons for each, the batch number and explore share.
     const selected = await client.bandit.selectBatch.mutate({});
     const byId = new Map(selected.records.map((r) => [r.id, r]));
-    const status = (await this.deps.model.ready()).status();
     const batch: PopupBatch = {
       batchId: selected.batchId,
       batchNumber: selected.batchNumber,
       exploreRate: selected.exploreRate,
-      modelVersion: status.modelVersion,
+      modelVersion: selected.modelVersion,
       items: selected.items.map(
         (i): PopupBatchItem => ({
           releaseId: i.releaseId,

@@ -47,7 +47,7 @@ export function createBackground(deps: BackgroundDeps) {
   const labels = new LabelStore({ storage, lock, connection, recent, onSubmitted, flushDelayMs: deps.flushDelayMs });
   const sync = new Sync({ storage, lock, connection, model, labels });
   const scoring = new PageScoring({ storage, model, connection, recent });
-  const batches = new PopupBatches({ storage, lock, connection, model, labels });
+  const batches = new PopupBatches({ storage, lock, connection, labels });
   const pairing = new DevicePairing({ storage, lock, connection, model, sync, defaultDeviceName: deps.defaultDeviceName ?? (() => 'Browser extension') });
   const policy = new PolicyChoice({ storage, lock, connection, model });
   const settings = new StatusAndSettings({ storage, model, sync });

@@ -151,10 +151,12 @@ export interface PopupBatchItem extends Pick<SelectionItem, 'releaseId' | 'strat
   label: { keeper: boolean; clientId: string } | null;
 }
 
+/** The popup's batch as bandit.selectBatch answered it, with this device's labels so far. */
 export interface PopupBatch {
   batchId: number;
   batchNumber: number;
   exploreRate: number;
+  /** The backend's model version that picked the batch. */
   modelVersion: string | null;
   items: PopupBatchItem[];
 }

@@ -79,6 +79,7 @@ describe('background: popup batches and page scoring', () => {
     expect(requests.paths).toEqual(['bandit.selectBatch']);
     expect(batch.items).toHaveLength(20);
     expect(batch.batchNumber).toBe(0);
+    expect(batch.modelVersion).toBe((await createBackendClient(backend.url, token).models.latest.query()).version);
     expect((await background.handlers.getStatus(undefined)).exploreRate).toBe(batch.exploreRate);
     // The records come with their metadata for the cards, and with the backend's reasons for the pick.
     for (const item of batch.items) {
